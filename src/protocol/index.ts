@@ -1,0 +1,32 @@
+/** The wire contract shared by the browser and the server. */
+export { ErrorCode, CloseCode, FATAL_CLOSE_CODES, VidgetError } from './errors.js';
+export type { Json, VidgetRecord } from './record.js';
+export { isValidName, parseInterval, MAX_CATCHUP_MS } from './names.js';
+export { CONNECT_PARAM, parseConnectParams } from './connect-params.js';
+export type { ConnectParams } from './connect-params.js';
+export { MAX_LIMIT, MAX_OFFSET, parseField, validateQuery } from './query.js';
+export type {
+  ColumnName,
+  FieldRef,
+  FilterOperator,
+  FilterScalar,
+  SearchFilter,
+  SearchGroup,
+  SearchQuery,
+  ValidFilter,
+  ValidQuery,
+} from './query.js';
+export { PROTOCOL_VERSION, frameRef, parseClientFrame } from './frames.js';
+export type {
+  AckFrame,
+  ClientFrame,
+  ErrorFrame,
+  HelloFrame,
+  MessageFrame,
+  PresenceFrame,
+  PublishFrame,
+  ResultFrame,
+  SearchFrame,
+  ServerFrame,
+  SyncedFrame,
+} from './frames.js';

@@ -1,0 +1,102 @@
+import type { WebSocket } from 'ws';
+import { CloseCode, type ErrorCode, type ServerFrame } from '../protocol/index.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** Limits that apply to every connection. */
+export interface ConnectionLimits {
+  /** Bytes the server may buffer for one slow reader before closing it with 4009. */
+  maxBufferedBytes: number;
+  /** Frames per second a connection may send, sustained. */
+  ratePerSecond: number;
+  /** Frames a connection may send in a burst. */
+  rateBurst: number;
+}
+
+/** How long a closing slow consumer gets to take its close frame before it is cut off. */
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * One client's connection to one room: identity from the URL and token, the send path with the
+ * slow-consumer cap, the rate limit, and the catch-up hold (live records wait while the replay
+ * is sent, then only those newer than the replay go out).
+ */
+export class Connection {
+  /** Set by the heartbeat; cleared when a ping goes out, restored by the pong. */
+  alive = true;
+  /** Whether this connection has been told the room's count. */
+  presenceSent = false;
+  private held: Array<[number, Buffer]> | undefined;
+  private floor = 0;
+  private readonly bucket: TokenBucket;
+  private dropped = 0;
+  private closeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly clientId: string,
+    readonly username: string | null,
+    readonly ip: string,
+    private readonly limits: ConnectionLimits,
+  ) {
+    this.bucket = new TokenBucket(limits.ratePerSecond, limits.rateBurst);
+    ws.once('close', () => clearTimeout(this.closeTimer));
+  }
+
+  /** Whether the socket can still take frames. */
+  get open(): boolean {
+    return this.ws.readyState === 1;
+  }
+
+  /** Sends a frame (or an already-encoded one). */
+  send(frame: ServerFrame | Buffer | string): void {
+    if (!this.open) return;
+    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer over limit');
+      return;
+    }
+    const data = Buffer.isBuffer(frame) || typeof frame === 'string' ? frame : JSON.stringify(frame);
+    this.ws.send(data, { binary: false });
+  }
+
+  /** Sends an error frame naming the request it answers. */
+  sendError(code: ErrorCode, message: string, ref: { cid?: string; rid?: string } = {}): void {
+    this.send({ type: 'err', code, message, ...ref });
+  }
+
+  /** Sends a record frame, holding it during catch-up and skipping what the replay already sent. */
+  sendRecord(id: number, frame: Buffer): void {
+    if (this.held) this.held.push([id, frame]);
+    else if (id > this.floor) this.send(frame);
+  }
+
+  /** Starts holding live records while a replay is sent. */
+  hold(): void {
+    this.held = [];
+  }
+
+  /** Ends the hold: live records newer than `floor` (the newest replayed id) go out in order. */
+  release(floor: number): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.floor = floor;
+    for (const [id, frame] of held) if (id > floor) this.send(frame);
+  }
+
+  /** Takes a rate-limit token. After `rateBurst` frames dropped in a row, closes with 4008. */
+  admit(): boolean {
+    if (this.bucket.take()) {
+      this.dropped = 0;
+      return true;
+    }
+    if (++this.dropped > this.limits.rateBurst) this.close(CloseCode.RateLimited, 'rate limit exceeded');
+    return false;
+  }
+
+  /** Closes with a code; a peer that does not read its close frame is cut off after a grace. */
+  close(code: number, reason: string): void {
+    if (this.ws.readyState > 1) return;
+    this.ws.close(code, reason);
+    this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    this.closeTimer.unref();
+  }
+}

@@ -1,0 +1,185 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { ValidQuery, VidgetRecord } from '../protocol/index.js';
+import type { AppendResult, ReplayFrom, RoomInfo, RoomName, SearchResult, Store, StoredRecord } from './store.js';
+import { dataFields, fieldSql, orderSql, whereSql } from './sqlite-query.js';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * Create an expression index the first time a search filters, sorts or groups on a new
+   * `data.*` field, so the next ones are fast. Creating it blocks for about a second per
+   * million records, once. Default true.
+   */
+  autoIndex?: boolean;
+  /** Most auto-created indexes; further fields are searched without one. Default 32. */
+  maxAutoIndexes?: number;
+  /**
+   * `normal` (default): a commit survives a crash of the process; `full`: also a power loss,
+   * at a cost in publish throughput.
+   */
+  durability?: 'normal' | 'full';
+}
+
+interface Row {
+  id: number;
+  client_id: string;
+  created: number;
+  username: string | null;
+  data: string;
+}
+
+const toRecord = (row: Row): VidgetRecord => ({
+  id: row.id,
+  client_id: row.client_id,
+  created: row.created,
+  username: row.username,
+  data: JSON.parse(row.data),
+});
+
+const COLUMNS = 'id, client_id, created, username, json(data) AS data';
+const STATEMENT_CACHE = 256;
+
+/**
+ * The embedded default store: one SQLite file (WAL mode). Records keep their `data` as JSONB,
+ * so `data.*` filters read fields without re-parsing JSON text.
+ */
+export class SqliteStore implements Store {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly rooms = new Map<RoomName, number>();
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly indexed = new Set<string>();
+  private readonly autoIndex: boolean;
+  private readonly maxAutoIndexes: number;
+  private readonly insert: Database.Statement;
+  private readonly byCid: Database.Statement;
+  private readonly appendMany: (room: number, records: StoredRecord[]) => AppendResult[];
+
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    this.file = file;
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.autoIndex = options.autoIndex ?? true;
+    this.maxAutoIndexes = options.maxAutoIndexes ?? 32;
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS rooms (
+        room INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        epoch TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS records (
+        room INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        client_id TEXT NOT NULL,
+        cid TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        username TEXT,
+        data BLOB NOT NULL
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (room, id);
+      CREATE UNIQUE INDEX IF NOT EXISTS records_cid ON records (room, client_id, cid);
+      CREATE INDEX IF NOT EXISTS records_created ON records (room, created);
+    `);
+    for (const { name } of this.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'auto:%'`).all() as Array<{ name: string }>) {
+      this.indexed.add(name);
+    }
+    this.insert = this.db.prepare(
+      'INSERT INTO records (room, id, client_id, cid, created, username, data) VALUES (?, ?, ?, ?, ?, ?, jsonb(?)) ON CONFLICT DO NOTHING',
+    );
+    this.byCid = this.db.prepare(`SELECT ${COLUMNS} FROM records WHERE room = ? AND client_id = ? AND cid = ?`);
+    this.appendMany = this.db.transaction((room: number, records: StoredRecord[]) =>
+      records.map((r): AppendResult => {
+        const { changes } = this.insert.run(room, r.id, r.client_id, r.cid, r.created, r.username, JSON.stringify(r.data));
+        if (changes === 1) return { stored: true };
+        return { stored: false, existing: toRecord(this.byCid.get(room, r.client_id, r.cid) as Row) };
+      }),
+    );
+  }
+
+  async openRoom(name: RoomName): Promise<RoomInfo> {
+    this.db.prepare('INSERT INTO rooms (name, epoch) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, randomBytes(8).toString('hex'));
+    const { room, epoch } = this.db.prepare('SELECT room, epoch FROM rooms WHERE name = ?').get(name) as { room: number; epoch: string };
+    this.rooms.set(name, room);
+    const { last } = this.db.prepare('SELECT max(id) AS last FROM records WHERE room = ?').get(room) as { last: number | null };
+    return { epoch, lastId: last ?? 0 };
+  }
+
+  async append(name: RoomName, records: StoredRecord[]): Promise<AppendResult[]> {
+    return this.appendMany(this.roomId(name), records);
+  }
+
+  async replay(name: RoomName, from: ReplayFrom, limit: number): Promise<{ records: VidgetRecord[]; truncated: boolean }> {
+    const room = this.roomId(name);
+    const rows = ('afterId' in from
+      ? this.statement(`SELECT ${COLUMNS} FROM records WHERE room = ? AND id > ? ORDER BY id DESC LIMIT ?`).all(room, from.afterId, limit + 1)
+      : this.statement(`SELECT ${COLUMNS} FROM records WHERE room = ? AND created >= ? ORDER BY id DESC LIMIT ?`).all(room, from.createdSince, limit + 1)) as Row[];
+    const truncated = rows.length > limit;
+    if (truncated) rows.length = limit;
+    return { records: rows.reverse().map(toRecord), truncated };
+  }
+
+  async search(name: RoomName, query: ValidQuery): Promise<SearchResult> {
+    const room = this.rooms.get(name);
+    if (room === undefined) {
+      const known = this.db.prepare('SELECT room FROM rooms WHERE name = ?').get(name) as { room: number } | undefined;
+      if (!known) return { records: [], total: 0, ...(query.groupBy ? { groups: [] } : {}) };
+      this.rooms.set(name, known.room);
+    }
+    this.ensureIndexes(query);
+    const where = whereSql(this.roomId(name), query);
+    const { total } = this.statement(`SELECT count(*) AS total FROM records WHERE ${where.sql}`).get(...where.params) as { total: number };
+    const records = query.limit === 0 || total <= query.offset
+      ? []
+      : (this.statement(`SELECT ${COLUMNS} FROM records WHERE ${where.sql} ORDER BY ${orderSql(query)} LIMIT ? OFFSET ?`)
+          .all(...where.params, query.limit, query.offset) as Row[]).map(toRecord);
+    const result: SearchResult = { records, total };
+    if (query.groupBy) {
+      const g = fieldSql(query.groupBy, 'json');
+      const rows = this.statement(`SELECT ${g} AS value, count(*) AS count FROM records WHERE ${where.sql} GROUP BY ${g} ORDER BY count DESC, value LIMIT 1000`)
+        .all(...where.params) as Array<{ value: string | null; count: number }>;
+      // `->` yields JSON text, so true, 1 and "1" stay distinct groups; objects and arrays come back whole.
+      result.groups = rows.map((r) => ({ value: r.value === null ? null : JSON.parse(r.value), count: r.count }));
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private roomId(name: RoomName): number {
+    const room = this.rooms.get(name);
+    if (room === undefined) throw new Error(`room ${name} was not opened`);
+    return room;
+  }
+
+  private statement(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (stmt) {
+      // Refresh its place in the LRU order.
+      this.statements.delete(sql);
+    } else {
+      stmt = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE) this.statements.delete(this.statements.keys().next().value!);
+    }
+    this.statements.set(sql, stmt);
+    return stmt;
+  }
+
+  private ensureIndexes(query: ValidQuery): void {
+    if (!this.autoIndex) return;
+    for (const { field, form } of dataFields(query)) {
+      const expr = fieldSql(field, form);
+      const name = `auto:${form}:${field.kind === 'data' ? field.path.join('.') : ''}`;
+      if (this.indexed.has(name) || this.indexed.size >= this.maxAutoIndexes) continue;
+      this.db.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON records (room, ${expr})`);
+      this.indexed.add(name);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import type { ServerFrame } from '../../src/protocol/index.js';
+import { createServer, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
+
+/** A fresh data directory under the OS temp folder. */
+export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'vidget-test-'));
+
+/** A real server on a random port with a real SQLite file in a temp directory. */
+export async function startServer(options: ServerOptions = {}): Promise<VidgetServer> {
+  return createServer({ port: 0, dataDir: tempDir(), log: () => {}, ...options });
+}
+
+const WAIT_MS = 5_000;
+
+/** A raw `ws` client that records every server frame and lets a test wait for the one it expects. */
+export class TestClient {
+  readonly frames: ServerFrame[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private unread: ServerFrame[] = [];
+  private waiters: Array<{ match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }> = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as ServerFrame;
+      this.frames.push(frame);
+      const i = this.waiters.findIndex((w) => w.match(frame));
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(frame);
+      else this.unread.push(frame);
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  /** Connects to `/parties/<project>/<widget>` with query params (`_pk` defaults to a fresh id). */
+  static async connect(server: VidgetServer, project: string, widget: string, query: Record<string, string | number> = {}): Promise<TestClient> {
+    const params = new URLSearchParams({ _pk: `c${Math.random().toString(36).slice(2, 10)}`, ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])) });
+    const client = new TestClient(new WebSocket(`${server.wsUrl}/parties/${project}/${widget}?${params}`));
+    await new Promise<void>((resolve, reject) => {
+      client.ws.once('open', () => resolve());
+      client.ws.once('error', reject);
+    });
+    return client;
+  }
+
+  /** Connects and waits for the end of catch-up (`synced`). */
+  static async joined(server: VidgetServer, project: string, widget: string, query: Record<string, string | number> = {}): Promise<TestClient> {
+    const client = await TestClient.connect(server, project, widget, query);
+    await client.next((f) => f.type === 'synced');
+    return client;
+  }
+
+  get clientId(): string {
+    return new URL(this.ws.url).searchParams.get('_pk')!;
+  }
+
+  /** The first unread frame matching `match` (removed from the unread list), waiting for it if needed. */
+  next<T extends ServerFrame['type']>(type: T, match?: (f: Extract<ServerFrame, { type: T }>) => boolean): Promise<Extract<ServerFrame, { type: T }>>;
+  next(match: (f: ServerFrame) => boolean): Promise<ServerFrame>;
+  next(a: string | ((f: ServerFrame) => boolean), b?: (f: never) => boolean): Promise<ServerFrame> {
+    const match = typeof a === 'function' ? a : (f: ServerFrame) => f.type === a && (!b || (b as (f: ServerFrame) => boolean)(f));
+    const i = this.unread.findIndex(match);
+    if (i >= 0) return Promise.resolve(this.unread.splice(i, 1)[0]!);
+    return new Promise((resolve, reject) => {
+      const waiter = { match, resolve: (f: ServerFrame) => { clearTimeout(timer); resolve(f); } };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`no matching frame within ${WAIT_MS} ms; got ${JSON.stringify(this.frames).slice(-600)}`));
+      }, WAIT_MS);
+      this.waiters.push(waiter);
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Publishes and waits for this client's ack of it. */
+  async publish(data: unknown, persist = true, cid = `m${Math.random().toString(36).slice(2, 12)}`) {
+    this.send({ type: 'pub', cid, data, persist });
+    return this.next('ack', (f) => f.cid === cid);
+  }
+
+  /** Runs a search over the socket and waits for its `result` or `err`. */
+  async search(query: unknown, rid = `r${Math.random().toString(36).slice(2, 12)}`) {
+    this.send({ type: 'search', rid, query });
+    const frame = await this.next((f) => (f.type === 'result' || f.type === 'err') && f.rid === rid);
+    return frame as Extract<ServerFrame, { type: 'result' | 'err' }>;
+  }
+
+  async close(): Promise<void> {
+    this.ws.close();
+    await this.closed;
+  }
+}
