@@ -22,9 +22,19 @@ function jsonPath(path: string[]): string {
   return `'$.${path.map((s) => `"${s}"`).join('.')}'`;
 }
 
-/** JSON booleans come out of json_extract as 1/0, so compare against those. */
+/** JSON booleans come out of json_extract as 1/0, so ranges compare against those. */
 function bind(value: FilterScalar): string | number | null {
   return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+}
+
+/**
+ * Equality with null or a boolean. json_extract maps true to 1, so for data fields ask
+ * json_type, which keeps true and 1 apart; null matches a JSON null and a missing field.
+ */
+function exactSql(field: FieldRef, value: null | boolean): string {
+  if (field.kind === 'column') return `(${field.name} IS NULL)`; // only username can be compared with null
+  const type = `json_type(data, ${jsonPath(field.path)})`;
+  return value === null ? `(${type} IS NULL OR ${type} = 'null')` : `(${type} = '${value}')`;
 }
 
 function filterSql(filter: ValidFilter, params: SqlFragment['params']): string {
@@ -41,20 +51,23 @@ function filterSql(filter: ValidFilter, params: SqlFragment['params']): string {
     }
     case 'in': {
       const values = value as FilterScalar[];
-      const nonNull = values.filter((v) => v !== null);
-      params.push(...nonNull.map(bind));
-      const list = nonNull.length > 0 ? `${x} IN (${nonNull.map(() => '?').join(', ')})` : '0';
-      return values.includes(null) ? `(${list} OR ${x} IS NULL)` : list;
+      const plain = values.filter((v) => v !== null && typeof v !== 'boolean');
+      params.push(...plain.map(bind));
+      const any = plain.length > 0 ? [`${x} IN (${plain.map(() => '?').join(', ')})`] : [];
+      for (const v of values) if (v === null || typeof v === 'boolean') any.push(exactSql(filter.field, v));
+      return `(${any.join(' OR ')})`;
     }
     case 'contains':
       params.push(value as string);
       return `instr(${x}, ?) > 0`;
     case '=':
-      params.push(bind(value as FilterScalar));
-      return `${x} IS ?`;
+      if (value === null || typeof value === 'boolean') return exactSql(filter.field, value);
+      params.push(value as string | number);
+      return `${x} = ?`;
     case '!=':
-      // IS NOT, so records without the field match, as "not equal" reads.
-      params.push(bind(value as FilterScalar));
+      // Negated, so records without the field match, as "not equal" reads.
+      if (value === null || typeof value === 'boolean') return `NOT ${exactSql(filter.field, value)}`;
+      params.push(value as string | number);
       return `${x} IS NOT ?`;
     default:
       params.push(bind(value as FilterScalar));
