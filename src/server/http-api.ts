@@ -69,6 +69,14 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
  */
 export async function handleApi(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
   if (!url.pathname.startsWith('/api/')) return false;
+  // Widgets run on the page owner's origin, never on ours. Credentials are tokens, not cookies,
+  // so any origin may call the API.
+  res.setHeader('access-control-allow-origin', '*');
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, { 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '86400' });
+    res.end();
+    return true;
+  }
   try {
     if (url.pathname === '/api/health' && req.method === 'GET') {
       json(res, 200, { status: 'ok', uptime: Math.round(process.uptime()), ...ctx.stats() });

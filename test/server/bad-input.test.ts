@@ -52,7 +52,7 @@ describe('bad frames get a typed error and the server keeps serving', () => {
   });
 
   test('bad connection URLs are closed with 4000 and a reason', async () => {
-    for (const query of [{ _pk: 'has space' }, { _pk: 'ok', since: 'abc' }, { _pk: 'ok', catchup: '1 week' }]) {
+    for (const query of [{ _pk: 'has space' }, { _pk: 'ok', since: 'abc' }, { _pk: 'ok', catchup: '1 week' }] as Array<Record<string, string>>) {
       const c = await TestClient.connect(server, 'p', 'w', query);
       const { code, reason } = await c.closed;
       assert.equal(code, CloseCode.BadRequest, JSON.stringify(query));

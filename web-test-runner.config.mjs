@@ -1,0 +1,54 @@
+// Real-browser tests: Debian's Chromium (never a downloaded one), with a real Vidget server
+// started for the run and its address served to the tests at /__test-env.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage',
+  '--disable-background-networking', '--disable-component-update', '--no-first-run',
+  '--disable-sync', '--disable-quic', '--autoplay-policy=no-user-gesture-required',
+];
+
+function vidgetServer() {
+  let server;
+  let dataDir;
+  return {
+    name: 'vidget-server',
+    async serverStart() {
+      // Loaded through tsx (see the test:browser script), so the TypeScript server runs as is.
+      const { createServer } = await import('./src/server/index.ts');
+      dataDir = mkdtempSync(join(tmpdir(), 'vidget-wtr-'));
+      server = await createServer({ port: 0, dataDir, devTokens: true, log: () => {} });
+    },
+    async serverStop() {
+      await server?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    serve(context) {
+      if (context.path === '/__test-env') {
+        return { body: JSON.stringify({ host: `127.0.0.1:${server.port}`, http: server.url }), type: 'json' };
+      }
+    },
+  };
+}
+
+export default {
+  files: ['test/**/*.browser.test.ts'],
+  nodeResolve: true,
+  concurrency: 1,
+  testsFinishTimeout: 120_000,
+  testFramework: { config: { timeout: 10_000 } },
+  browsers: [
+    chromeLauncher({
+      launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS },
+    }),
+  ],
+  plugins: [
+    esbuildPlugin({ ts: true, target: 'auto', tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) }),
+    vidgetServer(),
+  ],
+};
