@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import { CloseCode, type ErrorCode, type ServerFrame } from '../protocol/index.js';
+import type { FramedMessage } from './framed-message.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Limits that apply to every connection. */
@@ -25,7 +26,7 @@ export class Connection {
   alive = true;
   /** Whether this connection has been told the room's count. */
   presenceSent = false;
-  private held: Array<[number, Buffer]> | undefined;
+  private held: Array<[number, FramedMessage]> | undefined;
   private floor = 0;
   private readonly bucket: TokenBucket;
   private dropped = 0;
@@ -47,15 +48,16 @@ export class Connection {
     return this.ws.readyState === 1;
   }
 
-  /** Sends a frame (or an already-encoded one). */
-  send(frame: ServerFrame | Buffer | string): void {
+  /** Sends a frame: an object, JSON text, or a message framed once for a broadcast. */
+  send(frame: ServerFrame | FramedMessage | Buffer | string): void {
     if (!this.open) return;
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
       this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer over limit');
       return;
     }
-    const data = Buffer.isBuffer(frame) || typeof frame === 'string' ? frame : JSON.stringify(frame);
-    this.ws.send(data, { binary: false });
+    if (typeof frame === 'string' || Buffer.isBuffer(frame)) this.ws.send(frame, { binary: false });
+    else if ('writeTo' in frame) frame.writeTo(this.ws);
+    else this.ws.send(JSON.stringify(frame), { binary: false });
   }
 
   /** Sends an error frame naming the request it answers. */
@@ -64,7 +66,7 @@ export class Connection {
   }
 
   /** Sends a record frame, holding it during catch-up and skipping what the replay already sent. */
-  sendRecord(id: number, frame: Buffer): void {
+  sendRecord(id: number, frame: FramedMessage): void {
     if (this.held) this.held.push([id, frame]);
     else if (id > this.floor) this.send(frame);
   }

@@ -54,6 +54,8 @@ export interface ServerOptions {
   maxConnectionsPerIp?: number;
   /** Most records replayed by one catch-up. Default 1000. */
   maxReplay?: number;
+  /** Least time between two presence updates of one room; joins in between are coalesced. Default 250 ms. */
+  presenceIntervalMs?: number;
   /** Ping interval; a peer that has not answered the previous ping is dropped. Default 30000 ms. */
   heartbeatMs?: number;
   /** Where errors are reported. Default `console.error`. */
@@ -120,7 +122,11 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
   const roomFor = (name: string): Room => {
     let room = rooms.get(name);
     if (!room) {
-      room = new Room(name, store, { maxReplay: options.maxReplay ?? 1000, onError: (e) => log(`room ${name}`, e) });
+      room = new Room(name, store, {
+        maxReplay: options.maxReplay ?? 1000,
+        presenceIntervalMs: options.presenceIntervalMs ?? 250,
+        onError: (e) => log(`room ${name}`, e),
+      });
       rooms.set(name, room);
     }
     return room;

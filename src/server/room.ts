@@ -8,12 +8,15 @@ import {
   type VidgetRecord,
 } from '../protocol/index.js';
 import type { Connection } from './connection.js';
+import { FramedMessage } from './framed-message.js';
 import type { ReplayFrom, RoomInfo, RoomName, Store } from './store.js';
 
 /** Room-level settings from the server options. */
 export interface RoomOptions {
   /** Most records one catch-up replays; past it the replay sends the newest and says `recovered: false`. */
   maxReplay: number;
+  /** Least time between two presence updates of a room. */
+  presenceIntervalMs: number;
   /** Called when an unexpected error happens (logged by the server). */
   onError: (error: unknown) => void;
 }
@@ -28,6 +31,7 @@ const RECENT_CIDS = 4096;
 
 const encodeMsg = (record: string, persisted: boolean, own: boolean): Buffer =>
   Buffer.from(`{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`);
+const framedMsg = (record: string, persisted: boolean, own: boolean): FramedMessage => new FramedMessage(encodeMsg(record, persisted, own));
 
 /**
  * One room: the connections of one (project, widgetId). Publishes go through one ordered
@@ -42,7 +46,8 @@ export class Room {
   private pending: Pending[] = [];
   private flushing = false;
   private flushTimer: NodeJS.Immediate | undefined;
-  private presenceTimer: NodeJS.Immediate | undefined;
+  private presenceTimer: NodeJS.Timeout | undefined;
+  private lastPresenceAt = -Infinity;
   private lastCount = -1;
   private readonly recent = new Map<string, { record: VidgetRecord; persisted: boolean }>();
 
@@ -213,11 +218,11 @@ export class Room {
   private broadcast(record: VidgetRecord, persisted: boolean, publisher: Connection, cid: string): void {
     const json = JSON.stringify(record);
     // Framed once, the same bytes go to every socket.
-    const frame = encodeMsg(json, persisted, false);
-    let own: Buffer | undefined;
+    const frame = framedMsg(json, persisted, false);
+    let own: FramedMessage | undefined;
     for (const conn of this.connections) {
       if (conn === publisher) continue;
-      if (conn.clientId === record.client_id) conn.sendRecord(record.id, (own ??= encodeMsg(json, persisted, true)));
+      if (conn.clientId === record.client_id) conn.sendRecord(record.id, (own ??= framedMsg(json, persisted, true)));
       else conn.sendRecord(record.id, frame);
     }
     publisher.send(`{"type":"ack","cid":${JSON.stringify(cid)},"persisted":${persisted},"record":${json}}`);
@@ -229,19 +234,27 @@ export class Room {
     if (this.recent.size > RECENT_CIDS) this.recent.delete(this.recent.keys().next().value!);
   }
 
+  /**
+   * Joins and leaves within one event-loop turn make one update; after an update, the next waits
+   * `presenceIntervalMs`, so a room that N viewers join one by one costs O(N) frames per
+   * interval rather than O(N²). The update that follows always carries the exact count.
+   */
   private schedulePresence(): void {
-    this.presenceTimer ??= setImmediate(() => {
+    if (this.presenceTimer) return;
+    const wait = this.lastPresenceAt + this.options.presenceIntervalMs - performance.now();
+    const fire = () => {
       this.presenceTimer = undefined;
+      this.lastPresenceAt = performance.now();
       this.sendPresence();
-    });
+    };
+    this.presenceTimer = setTimeout(fire, Math.max(0, wait));
   }
 
-  // Joins and leaves within one event-loop turn are coalesced into one update.
   private sendPresence(): void {
     const count = this.connections.size;
     const changed = count !== this.lastCount;
     this.lastCount = count;
-    const frame = Buffer.from(`{"type":"presence","count":${count}}`);
+    const frame = new FramedMessage(Buffer.from(`{"type":"presence","count":${count}}`));
     for (const conn of this.connections) {
       if (changed || !conn.presenceSent) {
         conn.presenceSent = true;
@@ -252,7 +265,7 @@ export class Room {
 
   /** Stops timers; used when the server closes. */
   dispose(): void {
-    clearImmediate(this.presenceTimer);
+    clearTimeout(this.presenceTimer);
     clearImmediate(this.flushTimer);
   }
 }

@@ -1,0 +1,44 @@
+// A server under test, in its own process: `vidget` or `bare-ws` (the floor: the ws README's
+// broadcast loop, per room, echoing the received buffer untouched). Tells the parent its port,
+// and answers { cpu } with process.cpuUsage() so CPU per delivery can be computed.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createServer } from '../src/server/index.js';
+
+const kind = process.argv[2];
+let port: number;
+
+if (kind === 'vidget') {
+  const server = await createServer({
+    port: 0,
+    dataDir: mkdtempSync(join(tmpdir(), 'vidget-bench-')),
+    rateLimit: { perSecond: 1e9, burst: 1e9 },
+    maxConnectionsPerIp: 1e9,
+    log: () => {},
+  });
+  port = server.port;
+} else if (kind === 'bare-ws') {
+  const rooms = new Map<string, Set<WebSocket>>();
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  wss.on('connection', (ws, req) => {
+    const name = req.url ?? '/';
+    const room = rooms.get(name) ?? rooms.set(name, new Set()).get(name)!;
+    room.add(ws);
+    ws.on('close', () => room.delete(ws));
+    ws.on('message', (data, isBinary) => {
+      for (const client of room) if (client.readyState === 1) client.send(data, { binary: isBinary });
+    });
+  });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  port = (wss.address() as { port: number }).port;
+} else {
+  throw new Error(`unknown server kind ${kind}`);
+}
+
+process.on('message', (msg: { cmd: string }) => {
+  if (msg.cmd === 'cpu') process.send!({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
+  if (msg.cmd === 'exit') process.exit(0);
+});
+process.send!({ port });
