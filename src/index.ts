@@ -1,12 +1,7 @@
 /**
- * Vidget for the browser. The wire contract is exported here so widget code and tools can use
- * the same types and validators as the server.
+ * Vidget for the browser: the widget socket, and the wire contract (types, validators, error
+ * codes) shared with the server.
  */
-export {
-  ErrorCode,
-  CloseCode,
-  VidgetError,
-  validateQuery,
-  parseInterval,
-} from './protocol/index.js';
+export * from './socket/index.js';
+export { ErrorCode, CloseCode, VidgetError, validateQuery, parseInterval } from './protocol/index.js';
 export type { Json, VidgetRecord, SearchQuery, SearchFilter, SearchGroup, FilterOperator } from './protocol/index.js';

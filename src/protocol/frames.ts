@@ -32,6 +32,18 @@ export interface HelloFrame {
   username: string | null;
   /** Changes when the room's store was reset; resume cursors from another epoch have a gap. */
   epoch: string;
+  /** The server's per-connection limits, so a client can pace itself instead of being refused. */
+  limits: ServerLimits;
+}
+
+/** Per-connection limits a server announces in `hello`. */
+export interface ServerLimits {
+  /** Frames per second, sustained. */
+  rate: number;
+  /** Frames in a burst. */
+  burst: number;
+  /** Largest frame, in bytes. */
+  maxFrameBytes: number;
 }
 
 /** server → client: a record published in the room. `own` marks the receiver's own publish. */

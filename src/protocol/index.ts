@@ -28,5 +28,7 @@ export type {
   ResultFrame,
   SearchFrame,
   ServerFrame,
+  ServerLimits,
   SyncedFrame,
 } from './frames.js';
+export { TokenBucket } from './token-bucket.js';

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import { CloseCode, type ErrorCode, type ServerFrame } from '../protocol/index.js';
 import type { FramedMessage } from './framed-message.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../protocol/index.js';
 
 /** Limits that apply to every connection. */
 export interface ConnectionLimits {

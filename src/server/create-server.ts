@@ -125,6 +125,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
       room = new Room(name, store, {
         maxReplay: options.maxReplay ?? 1000,
         presenceIntervalMs: options.presenceIntervalMs ?? 250,
+        limits: { rate: limits.ratePerSecond, burst: limits.rateBurst, maxFrameBytes },
         onError: (e) => log(`room ${name}`, e),
       });
       rooms.set(name, room);

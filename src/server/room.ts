@@ -1,10 +1,12 @@
 import {
   ErrorCode,
+  PROTOCOL_VERSION,
   VidgetError,
   validateQuery,
   type ConnectParams,
   type PublishFrame,
   type SearchFrame,
+  type ServerLimits,
   type VidgetRecord,
 } from '../protocol/index.js';
 import type { Connection } from './connection.js';
@@ -17,6 +19,8 @@ export interface RoomOptions {
   maxReplay: number;
   /** Least time between two presence updates of a room. */
   presenceIntervalMs: number;
+  /** Announced to clients in `hello`. */
+  limits: ServerLimits;
   /** Called when an unexpected error happens (logged by the server). */
   onError: (error: unknown) => void;
 }
@@ -43,6 +47,8 @@ export class Room {
   /** Resolves when the store has opened the room. */
   readonly ready: Promise<void>;
   private info: RoomInfo = { epoch: '', lastId: 0 };
+  /** Highest id known stored; `synced.until` for a client that asked for no replay. */
+  private lastStoredId = 0;
   private pending: Pending[] = [];
   private flushing = false;
   private flushTimer: NodeJS.Immediate | undefined;
@@ -58,6 +64,7 @@ export class Room {
   ) {
     this.ready = store.openRoom(name).then((info) => {
       this.info = info;
+      this.lastStoredId = info.lastId;
     });
   }
 
@@ -78,7 +85,7 @@ export class Room {
   async join(conn: Connection, params: ConnectParams): Promise<void> {
     this.connections.add(conn);
     this.schedulePresence();
-    conn.send({ type: 'hello', protocol: 1, client_id: conn.clientId, username: conn.username, epoch: this.epoch });
+    conn.send({ type: 'hello', protocol: PROTOCOL_VERSION, client_id: conn.clientId, username: conn.username, epoch: this.epoch, limits: this.options.limits });
     let from: ReplayFrom | undefined;
     let recovered = true;
     if (params.since !== undefined) {
@@ -90,13 +97,15 @@ export class Room {
     const cursor = recovered ? (params.since ?? 0) : 0;
     if (!from) {
       conn.release(cursor);
-      conn.send({ type: 'synced', until: params.since ?? null, epoch: this.epoch, recovered, replayed: 0 });
+      // With no cursor, "now" is the resume point: the next reconnect replays what follows it.
+      const until = recovered && params.since !== undefined ? params.since : this.lastStoredId;
+      conn.send({ type: 'synced', until: until || null, epoch: this.epoch, recovered, replayed: 0 });
       return;
     }
     conn.hold();
     try {
       const { records, truncated } = await this.store.replay(this.name, from, this.options.maxReplay);
-      let until = cursor;
+      let until = 'createdSince' in from ? Math.max(cursor, this.lastStoredId) : cursor;
       for (const record of records) {
         conn.send(encodeMsg(JSON.stringify(record), true, record.client_id === conn.clientId));
         until = record.id;
@@ -191,7 +200,10 @@ export class Room {
       try {
         const results = await this.store.append(this.name, toStore.map((i) => ({ ...i.record, cid: i.cid })));
         results.forEach((result, n) => {
-          if (result.stored) return;
+          if (result.stored) {
+            this.lastStoredId = Math.max(this.lastStoredId, toStore[n]!.record.id);
+            return;
+          }
           const item = toStore[n]!;
           item.record = result.existing;
           item.duplicate = true;

@@ -11,14 +11,4 @@ export async function testEnv(): Promise<TestEnv> {
   return (await fetch('/__test-env')).json();
 }
 
-/** Resolves with the first event of `type` on `target` that matches. */
-export function nextEvent<T extends Event = Event>(target: EventTarget, type: string, match: (e: T) => boolean = () => true): Promise<T> {
-  return new Promise((resolve) => {
-    const listener = (e: Event) => {
-      if (!match(e as T)) return;
-      target.removeEventListener(type, listener);
-      resolve(e as T);
-    };
-    target.addEventListener(type, listener);
-  });
-}
+export { nextEvent } from '../helpers/events.js';

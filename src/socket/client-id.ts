@@ -1,0 +1,26 @@
+import { get, set } from 'idb-keyval';
+import { vidgetStore } from './idb-store.js';
+
+const randomId = (): string => (crypto.randomUUID?.() ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`).replaceAll('-', '');
+
+/**
+ * The stable `client_id` of a widget instance in this browser: made once per
+ * (project, widgetId) and kept in IndexedDB, so a reload publishes as the same client (and the
+ * server's dedupe on `(client_id, cid)` holds across reloads). Falls back to a fresh id per page
+ * where IndexedDB is unavailable.
+ */
+export async function clientId(room: string): Promise<string> {
+  const key = ['client', room];
+  try {
+    const known = await get<string>(key, vidgetStore());
+    if (known) return known;
+    const made = randomId();
+    await set(key, made, vidgetStore());
+    return made;
+  } catch {
+    return randomId();
+  }
+}
+
+/** A random id for messages and requests (32 hex characters). */
+export { randomId };

@@ -1,0 +1,571 @@
+import { PartySocket } from 'partysocket';
+import {
+  ErrorCode,
+  FATAL_CLOSE_CODES,
+  PROTOCOL_VERSION,
+  TokenBucket,
+  VidgetError,
+  isValidName,
+  parseInterval,
+  validateQuery,
+  type Json,
+  type SearchGroup,
+  type SearchQuery,
+  type ServerFrame,
+  type ServerLimits,
+  type VidgetRecord,
+} from '../protocol/index.js';
+import { clientId, randomId } from './client-id.js';
+import { OfflineQueue } from './offline-queue.js';
+import {
+  CountEvent,
+  RecordEvent,
+  SocketCloseEvent,
+  SocketErrorEvent,
+  StateChangeEvent,
+  SyncedEvent,
+  type SocketState,
+  type WidgetSocketEventMap,
+} from './socket-events.js';
+
+/** Options of {@link WidgetSocket}. */
+export interface WidgetSocketOptions {
+  /** The Vidget server: `localhost:8787`, `ws://host:port` or `wss://host`. */
+  host: string;
+  project: string;
+  widgetId: string;
+  /** Store every publish on the server (and queue it in IndexedDB until acked). Default false. */
+  persistent?: boolean;
+  /** On the first connect, replay records of this interval (`30s`, `15m`, `6h`). */
+  catchup?: string;
+  /** A token from the server's token endpoint (sets `username`). */
+  token?: string;
+  /** Called before every (re)connect for a fresh token; takes precedence over `token`. */
+  getToken?: () => string | Promise<string>;
+  /** Stay connected while the page is hidden. Default false. */
+  keepAliveInBackground?: boolean;
+  /** How long the page may be hidden before the socket pauses. Default 30000 ms. */
+  pauseAfterHiddenMs?: number;
+  /** Most persistent publishes waiting in the offline queue. Default 1000. */
+  maxQueued?: number;
+  /** How long an ephemeral publish may wait for a connection before it is dropped. Default 5000 ms. */
+  ephemeralTtlMs?: number;
+  /** How long a search waits for its answer. Default 15000 ms. */
+  searchTimeoutMs?: number;
+  /** First reconnect delay; each socket draws its own between 0.5× and 1.5× of it. Default 1000 ms. */
+  reconnectDelayMs?: number;
+  /** A WebSocket class, where the platform has none (Node: `WebSocket` from `ws`). */
+  WebSocket?: unknown;
+}
+
+/** The answer to a search. */
+export interface SearchResponse {
+  records: VidgetRecord[];
+  total: number;
+  groups?: SearchGroup[];
+}
+
+/** Cinema8's search call: the query plus optional callbacks (the Promise works as well). */
+export interface SearchCall {
+  query: SearchQuery;
+  success?: (result: SearchResponse) => void;
+  error?: (error: VidgetError) => void;
+}
+
+/** A publish that has not been acked yet. */
+interface Outgoing {
+  cid: string;
+  data: Json;
+  persist: boolean;
+  resolve?: (record: VidgetRecord) => void;
+  reject?: (error: VidgetError) => void;
+  expiry?: ReturnType<typeof setTimeout>;
+}
+
+interface PendingSearch {
+  text: string;
+  sent: boolean;
+  resolve: (result: SearchResponse) => void;
+  reject: (error: VidgetError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type Hook<E> = ((event: E) => void) | null;
+
+const CONNECTED: ReadonlySet<SocketState> = new Set(['starting', 'running', 'reconnecting', 'resuming']);
+/** Publishes in flight at once (sent, not yet acked). */
+const WINDOW = 64;
+/** Leave headroom under the server's announced rate so pacing never trips its limit. */
+const PACE = 0.9;
+
+/**
+ * A widget's connection to its room: the Cinema8 WebSocket API on a reconnecting partysocket,
+ * with an IndexedDB outbox for persistent publishes, catch-up on every reconnect, and one
+ * explicit lifecycle: `stopped → starting → running ⇄ reconnecting`, `running → paused`
+ * while the page is hidden `→ resuming → running`, and `failed` for fatal errors.
+ *
+ * ```js
+ * const socket = new WidgetSocket({ host, project, widgetId, persistent: true });
+ * socket.onMessage = (message) => console.log(message.data);
+ * socket.publish({ msg: 'Hi', user: 'John' });
+ * ```
+ */
+export class WidgetSocket extends EventTarget {
+  /** Called when a connection is open and accepted (each time). */
+  onOpen: Hook<Event> = null;
+  /** Called for every record: `message.data` is `{ id, client_id, created, username, data }`. */
+  onMessage: Hook<RecordEvent> = null;
+  /** Called when the room's connection count changes: `message.data` is the count. */
+  onActiveConnectionsChange: Hook<CountEvent> = null;
+  /** Called when a connection closes (it may reconnect; see `state`). */
+  onClose: Hook<SocketCloseEvent> = null;
+  /** Called with a `VidgetError` on failures that no Promise reports, and when the socket fails. */
+  onError: ((error: VidgetError) => void) | null = null;
+
+  /** The lifecycle state. */
+  state: SocketState = 'stopped';
+  /** The stable id of this widget instance in this browser, once known. */
+  clientId: string | undefined;
+  /** The username the server verified from the token, or null. */
+  username: string | null = null;
+  /** The last connection count received. */
+  activeConnections = 0;
+  /** Resolves when the client id and the offline queue are loaded. */
+  readonly ready: Promise<void>;
+
+  private readonly options: WidgetSocketOptions;
+  private readonly queue: OfflineQueue;
+  private ws: PartySocket | undefined;
+  private readonly outgoing = new Map<string, Outgoing>();
+  private sendQueue: Outgoing[] = [];
+  private sendHead = 0;
+  private inFlight = 0;
+  private pace: TokenBucket | undefined;
+  private paceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly searches = new Map<string, PendingSearch>();
+  private cursor: { since?: number; epoch?: string } = {};
+  private replaying = false;
+  private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
+  private failure: VidgetError | undefined;
+  private readonly teardown = new AbortController();
+
+  constructor(options: WidgetSocketOptions) {
+    super();
+    if (!isValidName(options.project) || !isValidName(options.widgetId)) {
+      throw new VidgetError(ErrorCode.BadFrame, 'project and widgetId must be 1-64 of A-Z a-z 0-9 _ -');
+    }
+    if (options.catchup !== undefined) parseInterval(options.catchup);
+    this.options = options;
+    this.queue = new OfflineQueue(`${options.project}/${options.widgetId}`, options.maxQueued ?? 1000);
+    this.setState('starting');
+    this.ready = this.start();
+    this.ready.catch(() => {});
+  }
+
+  /** Whether publishes are stored by the server. */
+  get persistent(): boolean {
+    return this.options.persistent === true;
+  }
+
+  /** Persistent publishes waiting for the server's ack (queued offline or in flight). */
+  get queued(): number {
+    return this.queue.pending.length;
+  }
+
+  /**
+   * Publishes `data` to the room. Resolves with the record once the server acks it (stored first,
+   * if persistent). Persistent publishes wait in IndexedDB while offline and survive a reload;
+   * ephemeral ones wait `ephemeralTtlMs` in memory, then reject with `expired`. Safe to call and
+   * forget: a failure also reaches `onError`.
+   */
+  publish(data: Json): Promise<VidgetRecord> {
+    const result = this.enqueue(data);
+    // Closing the socket rejects what waits with `closed`: expected, so not an error event.
+    result.catch((error: VidgetError) => error.code !== ErrorCode.Closed && this.reportError(error));
+    return result;
+  }
+
+  /**
+   * Searches the room's persisted records (see the README for the query). Calls `success` or
+   * `error` as in Cinema8's API and returns the same answer as a Promise.
+   */
+  search(call: SearchCall): Promise<SearchResponse> {
+    const result = this.request(call.query);
+    result
+      .then((answer) => call.success?.(answer), (error: VidgetError) => call.error?.(error))
+      .catch((error: unknown) => console.error('vidget: a search callback threw', error));
+    return result;
+  }
+
+  /** Closes the socket for good. Persistent publishes not yet acked stay queued for the next page load. */
+  close(): void {
+    if (this.state === 'stopped') return;
+    this.teardown.abort();
+    clearTimeout(this.hiddenTimer);
+    clearTimeout(this.paceTimer);
+    this.ws?.close(1000, 'closed by the widget');
+    const closed = new VidgetError(ErrorCode.Closed, 'the socket was closed');
+    this.settleAll(closed, 'persistent publishes stay queued and are sent by the next socket of this widget');
+    void this.queue.flushRemovals();
+    this.setState('stopped');
+  }
+
+  override addEventListener<K extends keyof WidgetSocketEventMap>(type: K, listener: ((event: WidgetSocketEventMap[K]) => void) | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
+    super.addEventListener(type, listener, options);
+  }
+
+  override removeEventListener<K extends keyof WidgetSocketEventMap>(type: K, listener: ((event: WidgetSocketEventMap[K]) => void) | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void {
+    super.removeEventListener(type, listener, options);
+  }
+
+  // ── lifecycle ──────────────────────────────────────────────────────────────────────────
+
+  private async start(): Promise<void> {
+    const room = `${this.options.project}/${this.options.widgetId}`;
+    const [id, queued] = await Promise.all([clientId(room), this.queue.load()]);
+    this.clientId = id;
+    if (this.state === 'stopped') return;
+    // Publishes left by an earlier page (or socket) go first, in their order.
+    for (const entry of queued) this.outgoing.set(entry.cid, { cid: entry.cid, data: entry.data, persist: true });
+    const base = this.options.reconnectDelayMs ?? 1000;
+    const jitter = 0.5 + Math.random(); // partysocket's backoff has none: each socket draws its own
+    const host = this.options.host;
+    this.ws = new PartySocket({
+      host,
+      ...(/^(ws|http):\/\//.test(host) ? { protocol: 'ws' as const } : /^(wss|https):\/\//.test(host) ? { protocol: 'wss' as const } : {}),
+      party: this.options.project,
+      room: this.options.widgetId,
+      id,
+      query: () => this.connectQuery(),
+      minReconnectionDelay: base * jitter,
+      maxReconnectionDelay: base * 10 * jitter,
+      reconnectionDelayGrowFactor: 1.5,
+      // Nothing is ever sent before `hello`, so partysocket's own queue stays empty.
+      maxEnqueuedMessages: 0,
+      shouldReconnectOnClose: (event: CloseEvent) => !FATAL_CLOSE_CODES.has(event.code),
+      ...(this.options.WebSocket ? { WebSocket: this.options.WebSocket as typeof WebSocket } : {}),
+    });
+    const signal = this.teardown.signal;
+    this.ws.addEventListener('message', (event) => this.onFrame(event as MessageEvent), { signal });
+    this.ws.addEventListener('close', (event) => this.onDrop(event as CloseEvent), { signal });
+    if (typeof document !== 'undefined' && typeof window !== 'undefined') {
+      document.addEventListener('visibilitychange', () => this.onVisibility(), { signal });
+      window.addEventListener('online', () => this.state === 'reconnecting' && this.ws?.reconnect(), { signal });
+      if (document.visibilityState === 'hidden') this.onVisibility();
+    }
+  }
+
+  /** The URL query for the next (re)connect: token, and the resume cursor or the catch-up interval. */
+  private async connectQuery(): Promise<Record<string, string>> {
+    const query: Record<string, string> = {};
+    try {
+      const token = this.options.getToken ? await this.options.getToken() : this.options.token;
+      if (token) query.token = token;
+    } catch (error) {
+      this.fail(new VidgetError(ErrorCode.Unauthorized, `getToken failed: ${(error as Error).message}`));
+    }
+    if (this.cursor.since !== undefined) {
+      query.since = String(this.cursor.since);
+      if (this.cursor.epoch) query.epoch = this.cursor.epoch;
+    } else if (this.options.catchup) {
+      query.catchup = this.options.catchup;
+    }
+    return query;
+  }
+
+  private setState(state: SocketState, code?: number, reason?: string): void {
+    if (state === this.state) return;
+    const previous = this.state;
+    this.state = state;
+    this.dispatchEvent(new StateChangeEvent(state, previous, code, reason));
+  }
+
+  private onVisibility(): void {
+    if (this.options.keepAliveInBackground) return;
+    if (document.visibilityState === 'hidden') {
+      clearTimeout(this.hiddenTimer);
+      this.hiddenTimer = setTimeout(() => {
+        if (!CONNECTED.has(this.state)) return;
+        this.setState('paused', 1000, 'page hidden');
+        this.ws?.close(1000, 'paused: page hidden');
+      }, this.options.pauseAfterHiddenMs ?? 30_000);
+    } else {
+      clearTimeout(this.hiddenTimer);
+      if (this.state === 'paused') {
+        this.setState('resuming');
+        this.ws?.reconnect();
+      }
+    }
+  }
+
+  private onDrop(event: CloseEvent): void {
+    this.inFlight = 0;
+    clearTimeout(this.paceTimer);
+    this.replaying = false;
+    for (const search of this.searches.values()) search.sent = false;
+    this.emit(new SocketCloseEvent(event.code, event.reason), this.onClose);
+    if (FATAL_CLOSE_CODES.has(event.code)) {
+      const code = event.code === 4001 ? ErrorCode.Unauthorized : event.code === 4003 ? ErrorCode.Forbidden : ErrorCode.BadFrame;
+      this.fail(new VidgetError(code, event.reason || `closed with ${event.code}`), event.code);
+    } else if (this.state === 'running' || this.state === 'resuming') {
+      this.setState('reconnecting', event.code, event.reason);
+    }
+  }
+
+  private fail(error: VidgetError, code?: number): void {
+    if (this.state === 'failed' || this.state === 'stopped') return;
+    this.failure = error;
+    this.ws?.close(1000, 'failed');
+    clearTimeout(this.hiddenTimer);
+    this.setState('failed', code, error.message);
+    this.settleAll(error, error.message);
+    this.reportError(error);
+  }
+
+  /** Rejects every waiting promise; persistent entries stay in the outbox. */
+  private settleAll(error: VidgetError, persistentNote: string): void {
+    for (const o of this.outgoing.values()) {
+      clearTimeout(o.expiry);
+      o.reject?.(o.persist ? new VidgetError(error.code, `${error.message}; ${persistentNote}`) : error);
+    }
+    this.outgoing.clear();
+    this.sendQueue = [];
+    this.sendHead = 0;
+    for (const s of this.searches.values()) {
+      clearTimeout(s.timer);
+      s.reject(error);
+    }
+    this.searches.clear();
+  }
+
+  // ── frames ─────────────────────────────────────────────────────────────────────────────
+
+  private onFrame(event: MessageEvent): void {
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(String(event.data)) as ServerFrame;
+    } catch {
+      return this.reportError(new VidgetError(ErrorCode.BadFrame, 'the server sent a frame that is not JSON'));
+    }
+    switch (frame.type) {
+      case 'hello':
+        if (frame.protocol !== PROTOCOL_VERSION) {
+          return this.fail(new VidgetError(ErrorCode.BadFrame, `protocol mismatch: server speaks ${frame.protocol}, this client ${PROTOCOL_VERSION}`));
+        }
+        this.username = frame.username;
+        this.replaying = true;
+        this.setState('running');
+        this.startSending(frame.limits);
+        this.emit(new Event('open'), this.onOpen);
+        return;
+      case 'synced':
+        this.replaying = false;
+        this.cursor = { since: frame.until ?? this.cursor.since ?? 0, epoch: frame.epoch };
+        this.dispatchEvent(new SyncedEvent(frame.replayed, frame.recovered));
+        return;
+      case 'msg':
+        if (frame.persisted) {
+          if (this.cursor.since !== undefined && frame.record.id <= this.cursor.since) return; // already delivered
+          this.cursor.since = frame.record.id;
+        }
+        this.emit(new RecordEvent(frame.record, frame.own === true, frame.persisted, this.replaying), this.onMessage);
+        return;
+      case 'ack':
+        return this.onAck(frame);
+      case 'presence':
+        this.activeConnections = frame.count;
+        this.emit(new CountEvent(frame.count), this.onActiveConnectionsChange);
+        return;
+      case 'result': {
+        const search = this.searches.get(frame.rid);
+        if (!search) return;
+        this.searches.delete(frame.rid);
+        clearTimeout(search.timer);
+        search.resolve({ records: frame.records, total: frame.total, ...(frame.groups ? { groups: frame.groups } : {}) });
+        return;
+      }
+      case 'err':
+        return this.onServerError(frame);
+    }
+  }
+
+  private onAck(frame: Extract<ServerFrame, { type: 'ack' }>): void {
+    const o = this.outgoing.get(frame.cid);
+    if (o) {
+      this.outgoing.delete(frame.cid);
+      this.inFlight = Math.max(0, this.inFlight - 1);
+      clearTimeout(o.expiry);
+      if (o.persist) this.queue.remove(frame.cid);
+      o.resolve?.(frame.record);
+    }
+    // The publisher's own copy of the record; a duplicate ack repeats one delivered before.
+    if (!frame.duplicate) {
+      if (frame.persisted && (this.cursor.since === undefined || frame.record.id > this.cursor.since)) this.cursor.since = frame.record.id;
+      this.emit(new RecordEvent(frame.record, true, frame.persisted, false), this.onMessage);
+    }
+    this.pump();
+  }
+
+  private onServerError(frame: Extract<ServerFrame, { type: 'err' }>): void {
+    const error = new VidgetError(frame.code, frame.message);
+    if (frame.rid) {
+      const search = this.searches.get(frame.rid);
+      if (!search) return;
+      if (frame.code === ErrorCode.RateLimited || frame.code === ErrorCode.Unavailable) {
+        search.sent = false; // answered by the next pump
+        return this.schedulePump(1000);
+      }
+      this.searches.delete(frame.rid);
+      clearTimeout(search.timer);
+      return search.reject(error);
+    }
+    const o = frame.cid ? this.outgoing.get(frame.cid) : undefined;
+    if (!o) return this.reportError(error);
+    if (frame.code === ErrorCode.RateLimited || frame.code === ErrorCode.Unavailable) {
+      // Not accepted: send again, from this one on, after a pause.
+      this.inFlight = 0;
+      this.sendQueue = [...this.outgoing.values()];
+      this.sendHead = 0;
+      return this.schedulePump(1000);
+    }
+    // The server will never accept it (bad_frame, too_large): drop it so the rest can go.
+    this.outgoing.delete(o.cid);
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (o.persist) this.queue.remove(o.cid);
+    o.reject?.(error);
+    this.pump();
+  }
+
+  // ── sending ────────────────────────────────────────────────────────────────────────────
+
+  private async enqueue(data: Json): Promise<VidgetRecord> {
+    this.assertUsable();
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(data);
+    } catch (error) {
+      throw new VidgetError(ErrorCode.BadFrame, `data must be JSON: ${(error as Error).message}`);
+    }
+    if (text === undefined) throw new VidgetError(ErrorCode.BadFrame, 'data must be JSON');
+    await this.ready;
+    const cid = randomId();
+    const persist = this.persistent;
+    this.assertUsable(); // again: the socket may have closed or failed during the await
+    if (persist) {
+      await this.queue.add(cid, data);
+      // Closed during the write: the entry stays queued for the next socket of this widget.
+      this.assertUsable();
+    }
+    return new Promise<VidgetRecord>((resolve, reject) => {
+      const o: Outgoing = { cid, data, persist, resolve, reject };
+      if (!persist) {
+        o.expiry = setTimeout(() => {
+          if (!this.outgoing.delete(cid)) return;
+          reject(new VidgetError(ErrorCode.Expired, `not sent within ${this.options.ephemeralTtlMs ?? 5000} ms (offline); ephemeral publishes are dropped`));
+        }, this.options.ephemeralTtlMs ?? 5000);
+      }
+      this.outgoing.set(cid, o);
+      this.sendQueue.push(o);
+      this.pump();
+    });
+  }
+
+  private request(rawQuery: SearchQuery): Promise<SearchResponse> {
+    try {
+      this.assertUsable();
+      validateQuery(rawQuery); // the server checks again; this fails fast with the same message
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const rid = randomId();
+    return new Promise((resolve, reject) => {
+      const ms = this.options.searchTimeoutMs ?? 15_000;
+      const timer = setTimeout(() => {
+        this.searches.delete(rid);
+        reject(new VidgetError(ErrorCode.Timeout, `no answer to the search within ${ms} ms`));
+      }, ms);
+      this.searches.set(rid, { text: JSON.stringify({ type: 'search', rid, query: rawQuery }), sent: false, resolve, reject, timer });
+      this.pump();
+    });
+  }
+
+  private assertUsable(): void {
+    if (this.failure) throw this.failure;
+    if (this.state === 'stopped') throw new VidgetError(ErrorCode.Closed, 'the socket is closed');
+  }
+
+  /** On every accepted connection: everything not acked goes again, in order, paced to the server's limits. */
+  private startSending(limits: ServerLimits | undefined): void {
+    this.pace = limits ? new TokenBucket(limits.rate * PACE, Math.max(1, Math.floor(limits.burst * PACE))) : undefined;
+    this.inFlight = 0;
+    this.sendQueue = [...this.outgoing.values()];
+    this.sendHead = 0;
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.state !== 'running' || !this.ws || this.paceTimer) return;
+    for (const search of this.searches.values()) {
+      if (search.sent) continue;
+      if (!this.admit()) return;
+      search.sent = true;
+      this.ws.send(search.text);
+    }
+    while (this.sendHead < this.sendQueue.length && this.inFlight < WINDOW) {
+      const o = this.sendQueue[this.sendHead]!;
+      if (!this.outgoing.has(o.cid)) {
+        this.sendHead++; // acked or expired since it was queued
+        continue;
+      }
+      if (!this.admit()) return;
+      this.sendHead++;
+      this.inFlight++;
+      this.ws.send(JSON.stringify({ type: 'pub', cid: o.cid, data: o.data, persist: o.persist }));
+    }
+    if (this.sendHead === this.sendQueue.length) {
+      this.sendQueue = [];
+      this.sendHead = 0;
+    }
+  }
+
+  /** Takes a pacing token, or schedules the next pump for when one is due. */
+  private admit(): boolean {
+    if (!this.pace || this.pace.take()) return true;
+    this.schedulePump(this.pace.delay());
+    return false;
+  }
+
+  private schedulePump(ms: number): void {
+    clearTimeout(this.paceTimer);
+    this.paceTimer = setTimeout(() => {
+      this.paceTimer = undefined;
+      this.pump();
+    }, ms);
+  }
+
+  // ── events ─────────────────────────────────────────────────────────────────────────────
+
+  /** Dispatches a DOM event and calls the matching Cinema8-style hook; a throwing hook is logged, not fatal. */
+  private emit<E extends Event>(event: E, hook: Hook<E>): void {
+    this.dispatchEvent(event);
+    if (!hook) return;
+    try {
+      hook.call(this, event);
+    } catch (error) {
+      console.error('vidget: a socket hook threw', error);
+    }
+  }
+
+  private reportError(error: VidgetError): void {
+    this.dispatchEvent(new SocketErrorEvent(error));
+    try {
+      this.onError?.call(this, error);
+    } catch (e) {
+      console.error('vidget: onError threw', e);
+    }
+  }
+}
