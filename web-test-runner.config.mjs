@@ -13,24 +13,38 @@ const CHROMIUM_ARGS = [
   '--disable-sync', '--disable-quic', '--autoplay-policy=no-user-gesture-required',
 ];
 
+// Tests can stop and start the server (same port, same data) through /__test-server/stop|start.
 function vidgetServer() {
   let server;
   let dataDir;
+  let port = 0;
+  const start = async () => {
+    // Loaded through tsx (see the test:browser script), so the TypeScript server runs as is.
+    const { createServer } = await import('./src/server/index.ts');
+    server = await createServer({ port, dataDir, devTokens: true, secret: 'wtr-secret', log: () => {} });
+    port = server.port;
+  };
   return {
     name: 'vidget-server',
     async serverStart() {
-      // Loaded through tsx (see the test:browser script), so the TypeScript server runs as is.
-      const { createServer } = await import('./src/server/index.ts');
       dataDir = mkdtempSync(join(tmpdir(), 'vidget-wtr-'));
-      server = await createServer({ port: 0, dataDir, devTokens: true, log: () => {} });
+      await start();
     },
     async serverStop() {
       await server?.close();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
-    serve(context) {
+    async serve(context) {
       if (context.path === '/__test-env') {
-        return { body: JSON.stringify({ host: `127.0.0.1:${server.port}`, http: server.url }), type: 'json' };
+        return { body: JSON.stringify({ host: `127.0.0.1:${port}`, http: `http://127.0.0.1:${port}` }), type: 'json' };
+      }
+      if (context.path === '/__test-server/stop') {
+        await server.close();
+        return { body: '{"stopped":true}', type: 'json' };
+      }
+      if (context.path === '/__test-server/start') {
+        await start();
+        return { body: '{"started":true}', type: 'json' };
       }
     },
   };

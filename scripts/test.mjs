@@ -13,12 +13,12 @@ const find = (dir, test) =>
 
 const nodeFiles = find('test', (n) => n.endsWith('.test.ts') && !n.endsWith('.dom.test.ts') && !n.endsWith('.browser.test.ts'));
 const domFiles = find('test', (n) => n.endsWith('.dom.test.ts'));
-const nodeTest = ['--import', 'tsx', '--test', '--test-reporter=spec'];
+const nodeTest = ['--test', '--test-reporter=spec'];
 
 const suites = {
   types: { cmd: 'npx', args: ['tsc', '--noEmit', '-p', 'tsconfig.json'] },
-  node: { cmd: process.execPath, args: [...nodeTest, ...nodeFiles], files: nodeFiles },
-  dom: { cmd: process.execPath, args: ['--import', './test/setup/happy-dom.ts', ...nodeTest, ...domFiles], files: domFiles },
+  node: { cmd: process.execPath, args: ['--import', 'tsx', ...nodeTest, ...nodeFiles], files: nodeFiles },
+  dom: { cmd: process.execPath, args: ['--import', 'tsx', '--import', './test/setup/happy-dom.ts', ...nodeTest, ...domFiles], files: domFiles },
   browser: { cmd: 'npx', args: ['wtr'], env: { NODE_OPTIONS: '--import tsx' } },
 };
 
