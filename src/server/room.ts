@@ -229,13 +229,13 @@ export class Room {
 
   private broadcast(record: VidgetRecord, persisted: boolean, publisher: Connection, cid: string): void {
     const json = JSON.stringify(record);
-    // Framed once, the same bytes go to every socket.
-    const frame = framedMsg(json, persisted, false);
+    // Framed once (on first use), the same bytes go to every socket.
+    let frame: FramedMessage | undefined;
     let own: FramedMessage | undefined;
     for (const conn of this.connections) {
       if (conn === publisher) continue;
       if (conn.clientId === record.client_id) conn.sendRecord(record.id, (own ??= framedMsg(json, persisted, true)));
-      else conn.sendRecord(record.id, frame);
+      else conn.sendRecord(record.id, (frame ??= framedMsg(json, persisted, false)));
     }
     publisher.send(`{"type":"ack","cid":${JSON.stringify(cid)},"persisted":${persisted},"record":${json}}`);
   }

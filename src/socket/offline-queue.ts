@@ -2,6 +2,8 @@ import { delMany, promisifyRequest, set } from 'idb-keyval';
 import { ErrorCode, VidgetError, type Json } from '../protocol/index.js';
 import { vidgetStore } from './idb-store.js';
 
+const REMOVE_BATCH_MS = 100;
+
 /** A publish waiting in the outbox for the server's ack. */
 export interface QueuedPublish {
   cid: string;
@@ -73,14 +75,18 @@ export class OfflineQueue {
     return entry;
   }
 
-  /** Removes an acked entry; deletes from IndexedDB are batched per turn. */
+  /**
+   * Removes an acked entry. IndexedDB deletes are batched over `REMOVE_BATCH_MS`: each
+   * transaction costs the browser real work, and a delete that a closing page never writes
+   * only means the entry is sent again and the server acks it as a duplicate.
+   */
   remove(cid: string): void {
     const i = this.entries.findIndex((e) => e.cid === cid);
     if (i < 0) return;
     const [entry] = this.entries.splice(i, 1);
     if (!this.durable) return;
     this.removing.push(this.key(entry!));
-    this.removeTimer ??= setTimeout(() => void this.flushRemovals(), 0);
+    this.removeTimer ??= setTimeout(() => void this.flushRemovals(), REMOVE_BATCH_MS);
   }
 
   /** Writes pending removals now (also done on their own within a turn). */

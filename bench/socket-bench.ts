@@ -1,0 +1,109 @@
+// The widget socket's figures: its bundle size, and the flush of an offline queue in Chromium
+// (real IndexedDB) beside a bare ws client sending the same publishes to the same server.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'vite';
+import { chromium } from 'playwright-core';
+import { createServer, type VidgetServer } from '../src/server/index.js';
+
+export interface SocketFigures {
+  bundleBytes: number;
+  bundleGzip: number;
+  queued: number;
+  flushMs: number;
+  bareMs: number;
+}
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+
+async function freePort(): Promise<number> {
+  const probe = createNetServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => probe.once('listening', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Minified ES bundle of the browser entry point (the socket, partysocket, idb-keyval, the protocol). */
+async function bundle(outDir: string): Promise<string> {
+  await build({
+    logLevel: 'silent',
+    configFile: false,
+    build: { outDir, emptyOutDir: true, target: 'es2022', lib: { entry: 'src/index.ts', formats: ['es'], fileName: () => 'vidget-socket.js' } },
+  });
+  return join(outDir, 'vidget-socket.js');
+}
+
+/**
+ * The baseline, in the same page: the browser's own WebSocket sending the same persistent
+ * publishes to the same server, 64 unacked at a time, until every ack is back. (A string, so
+ * the bundler's helpers do not leak into the page.)
+ */
+const RAW_FLUSH = `async ({ url, count }) => {
+  const ws = new WebSocket(url);
+  await new Promise((resolve) => (ws.onopen = resolve));
+  const start = performance.now();
+  let sent = 0;
+  let acked = 0;
+  await new Promise((resolve) => {
+    const pump = () => {
+      while (sent < count && sent - acked < 64) ws.send(JSON.stringify({ type: 'pub', cid: 'b' + sent, data: { n: sent++ }, persist: true }));
+    };
+    ws.onmessage = (e) => {
+      if (JSON.parse(e.data).type !== 'ack') return;
+      if (++acked === count) resolve();
+      else pump();
+    };
+    pump();
+  });
+  ws.close();
+  return performance.now() - start;
+}`;
+
+export async function socketBench({ queued }: { queued: number }): Promise<SocketFigures> {
+  const work = mkdtempSync(join(tmpdir(), 'vidget-socket-bench-'));
+  const file = await bundle(join(work, 'static'));
+  const code = readFileSync(file);
+  writeFileSync(join(work, 'static', 'index.html'), '<!doctype html><title>bench</title>');
+  // Page and bundle come from one server; the socket talks to another that starts later.
+  const pages = await createServer({ port: 0, dataDir: join(work, 'pages'), staticDir: join(work, 'static'), log: () => {} });
+  const port = await freePort();
+  const limits = { rateLimit: { perSecond: 1e6, burst: 1e6 }, log: () => {} };
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${pages.url}/index.html`);
+    await page.evaluate(
+      async ({ url, host, count }) => {
+        const { WidgetSocket } = await import(url);
+        const s = new WidgetSocket({ host, project: 'bench', widgetId: 'flush', persistent: true, maxQueued: count, reconnectDelayMs: 50 });
+        (window as unknown as { s: unknown }).s = s;
+        s.addEventListener('statechange', (e: { state: string }) => e.state === 'running' && ((window as unknown as { runningAt: number }).runningAt = performance.now()));
+        const all = [];
+        for (let i = 0; i < count; i++) all.push(s.publish({ n: i }));
+        (window as unknown as { all: Promise<unknown[]> }).all = Promise.all(all);
+        while (s.queued < count) await new Promise((r) => setTimeout(r, 20));
+      },
+      { url: `${pages.url}/vidget-socket.js`, host: `127.0.0.1:${port}`, count: queued },
+    );
+    // An outage lasts a while: let the browser finish writing the queue to disk before the
+    // server comes back, or its IndexedDB work competes with the flush on 2 cores.
+    await new Promise((r) => setTimeout(r, 1000));
+    const server = await createServer({ port, dataDir: join(work, 'target'), ...limits });
+    // From the socket's `running` (reconnect delay and handshake excluded) to the last ack.
+    const flushMs = await page.evaluate(async () => {
+      const w = window as unknown as { all: Promise<unknown[]>; runningAt: number };
+      await w.all;
+      return performance.now() - w.runningAt;
+    });
+    const bareMs = (await page.evaluate(`(${RAW_FLUSH})(${JSON.stringify({ url: `${server.wsUrl}/parties/bench/raw?_pk=raw`, count: queued })})`)) as number;
+    await server.close();
+    return { bundleBytes: code.length, bundleGzip: gzipSync(code, { level: 9 }).length, queued, flushMs, bareMs };
+  } finally {
+    await browser.close();
+    await pages.close();
+  }
+}
