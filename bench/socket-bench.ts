@@ -38,6 +38,25 @@ async function bundle(outDir: string): Promise<string> {
 }
 
 /**
+ * In the page: a persistent socket to a server that is not up yet, `count` publishes, and a wait
+ * until IndexedDB really holds them all (as it would after an outage). Strings, like RAW_FLUSH,
+ * so the bundler's helpers do not leak into the page.
+ */
+const QUEUE_OFFLINE = `async ({ url, host, count }) => {
+  const { WidgetSocket } = await import(url);
+  const s = new WidgetSocket({ host, project: 'bench', widgetId: 'flush', persistent: true, maxQueued: count, reconnectDelayMs: 50 });
+  window.s = s;
+  s.addEventListener('statechange', (e) => { if (e.state === 'running') window.runningAt = performance.now(); });
+  const all = [];
+  for (let i = 0; i < count; i++) all.push(s.publish({ n: i }));
+  window.all = Promise.all(all);
+  const db = await new Promise((resolve) => (indexedDB.open('vidget').onsuccess = (e) => resolve(e.target.result)));
+  const stored = () => new Promise((resolve) => (db.transaction('kv').objectStore('kv').count().onsuccess = (e) => resolve(e.target.result)));
+  while ((await stored()) < count) await new Promise((r) => setTimeout(r, 50));
+  db.close();
+}`;
+
+/**
  * The baseline, in the same page: the browser's own WebSocket sending the same persistent
  * publishes to the same server, 64 unacked at a time, until every ack is back. (A string, so
  * the bundler's helpers do not leak into the page.)
@@ -76,19 +95,7 @@ export async function socketBench({ queued }: { queued: number }): Promise<Socke
   try {
     const page = await browser.newPage();
     await page.goto(`${pages.url}/index.html`);
-    await page.evaluate(
-      async ({ url, host, count }) => {
-        const { WidgetSocket } = await import(url);
-        const s = new WidgetSocket({ host, project: 'bench', widgetId: 'flush', persistent: true, maxQueued: count, reconnectDelayMs: 50 });
-        (window as unknown as { s: unknown }).s = s;
-        s.addEventListener('statechange', (e: { state: string }) => e.state === 'running' && ((window as unknown as { runningAt: number }).runningAt = performance.now()));
-        const all = [];
-        for (let i = 0; i < count; i++) all.push(s.publish({ n: i }));
-        (window as unknown as { all: Promise<unknown[]> }).all = Promise.all(all);
-        while (s.queued < count) await new Promise((r) => setTimeout(r, 20));
-      },
-      { url: `${pages.url}/vidget-socket.js`, host: `127.0.0.1:${port}`, count: queued },
-    );
+    await page.evaluate(`(${QUEUE_OFFLINE})(${JSON.stringify({ url: `${pages.url}/vidget-socket.js`, host: `127.0.0.1:${port}`, count: queued })})`);
     // An outage lasts a while: let the browser finish writing the queue to disk before the
     // server comes back, or its IndexedDB work competes with the flush on 2 cores.
     await new Promise((r) => setTimeout(r, 1000));

@@ -1,4 +1,4 @@
-import { delMany, promisifyRequest, set } from 'idb-keyval';
+import { delMany, promisifyRequest, setMany } from 'idb-keyval';
 import { ErrorCode, VidgetError, type Json } from '../protocol/index.js';
 import { vidgetStore } from './idb-store.js';
 
@@ -12,6 +12,12 @@ export interface QueuedPublish {
   seq: number;
 }
 
+interface PendingWrite {
+  entry: QueuedPublish;
+  resolve: () => void;
+  reject: (error: VidgetError) => void;
+}
+
 /**
  * The IndexedDB outbox of one room's persistent publishes. An entry is written before it is sent
  * and removed only when the server acks it, so publishes made offline, or lost in a dropped
@@ -20,9 +26,11 @@ export interface QueuedPublish {
  * `queue_full` and nothing queued is dropped.
  */
 export class OfflineQueue {
-  private entries: QueuedPublish[] = [];
+  // Insertion-ordered, so removing an acked entry is O(1) and iteration keeps publish order.
+  private readonly entries = new Map<string, QueuedPublish>();
   private lastSeq = 0;
   private durable = true;
+  private writes: PendingWrite[] = [];
   private removing: IDBValidKey[] = [];
   private removeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -36,19 +44,20 @@ export class OfflineQueue {
     try {
       const range = IDBKeyRange.bound(['outbox', this.room], ['outbox', this.room, []]);
       const stored = await vidgetStore()('readonly', (store) => promisifyRequest(store.getAll(range)) as Promise<QueuedPublish[]>);
-      const known = new Set(this.entries.map((e) => e.cid));
-      this.entries = [...this.entries, ...stored.filter((e) => !known.has(e.cid))].sort((a, b) => a.seq - b.seq);
+      const all = [...stored.filter((e) => !this.entries.has(e.cid)), ...this.entries.values()].sort((a, b) => a.seq - b.seq);
+      this.entries.clear();
+      for (const e of all) this.entries.set(e.cid, e);
     } catch {
       // No IndexedDB (private mode, some embedded browsers): the outbox lives in memory only.
       this.durable = false;
     }
-    this.lastSeq = Math.max(this.lastSeq, ...this.entries.map((e) => e.seq));
-    return [...this.entries];
+    for (const e of this.entries.values()) this.lastSeq = Math.max(this.lastSeq, e.seq);
+    return [...this.entries.values()];
   }
 
-  /** Entries waiting, oldest first. */
-  get pending(): readonly QueuedPublish[] {
-    return this.entries;
+  /** How many entries wait for an ack. */
+  get size(): number {
+    return this.entries.size;
   }
 
   /** Whether entries survive a reload (false where IndexedDB is unavailable). */
@@ -56,23 +65,22 @@ export class OfflineQueue {
     return this.durable;
   }
 
-  /** Adds a publish; resolves once it is in IndexedDB. Throws `queue_full` at the cap. */
-  async add(cid: string, data: Json): Promise<QueuedPublish> {
-    if (this.entries.length >= this.cap) {
-      throw new VidgetError(ErrorCode.QueueFull, `the offline queue holds ${this.cap} publishes; wait for the connection`);
+  /**
+   * Adds a publish; resolves once it is in IndexedDB. Adds made in the same turn share one
+   * transaction. Throws `queue_full` at the cap.
+   */
+  add(cid: string, data: Json): Promise<QueuedPublish> {
+    if (this.entries.size >= this.cap) {
+      return Promise.reject(new VidgetError(ErrorCode.QueueFull, `the offline queue holds ${this.cap} publishes; wait for the connection`));
     }
     // Increasing across reloads: time-based, and never below the last one used.
     const entry: QueuedPublish = { cid, data, seq: (this.lastSeq = Math.max(this.lastSeq + 1, Date.now() * 1000)) };
-    this.entries.push(entry);
-    if (this.durable) {
-      try {
-        await set(this.key(entry), entry, vidgetStore());
-      } catch (error) {
-        this.entries.splice(this.entries.indexOf(entry), 1);
-        throw new VidgetError(ErrorCode.Unavailable, `could not queue the publish: ${(error as Error).message}`);
-      }
-    }
-    return entry;
+    this.entries.set(cid, entry);
+    if (!this.durable) return Promise.resolve(entry);
+    return new Promise((resolve, reject) => {
+      if (this.writes.length === 0) queueMicrotask(() => void this.flushWrites());
+      this.writes.push({ entry, resolve: () => resolve(entry), reject });
+    });
   }
 
   /**
@@ -81,21 +89,36 @@ export class OfflineQueue {
    * only means the entry is sent again and the server acks it as a duplicate.
    */
   remove(cid: string): void {
-    const i = this.entries.findIndex((e) => e.cid === cid);
-    if (i < 0) return;
-    const [entry] = this.entries.splice(i, 1);
+    const entry = this.entries.get(cid);
+    if (!entry) return;
+    this.entries.delete(cid);
     if (!this.durable) return;
-    this.removing.push(this.key(entry!));
+    this.removing.push(this.key(entry));
     this.removeTimer ??= setTimeout(() => void this.flushRemovals(), REMOVE_BATCH_MS);
   }
 
-  /** Writes pending removals now (also done on their own within a turn). */
+  /** Writes pending removals now (also done on their own within `REMOVE_BATCH_MS`). */
   async flushRemovals(): Promise<void> {
     clearTimeout(this.removeTimer);
     this.removeTimer = undefined;
     const keys = this.removing;
     this.removing = [];
     if (keys.length > 0) await delMany(keys, vidgetStore()).catch(() => {});
+  }
+
+  private async flushWrites(): Promise<void> {
+    const writes = this.writes;
+    this.writes = [];
+    try {
+      await setMany(writes.map((w) => [this.key(w.entry), w.entry]), vidgetStore());
+      for (const w of writes) w.resolve();
+    } catch (error) {
+      const failure = new VidgetError(ErrorCode.Unavailable, `could not queue the publish: ${(error as Error).message}`);
+      for (const w of writes) {
+        this.entries.delete(w.entry.cid);
+        w.reject(failure);
+      }
+    }
   }
 
   private key(entry: QueuedPublish): IDBValidKey {

@@ -148,6 +148,7 @@ export class WidgetSocket extends EventTarget {
   private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
   private failure: VidgetError | undefined;
   private readonly teardown = new AbortController();
+  private wsListeners: AbortController | undefined;
 
   constructor(options: WidgetSocketOptions) {
     super();
@@ -169,7 +170,7 @@ export class WidgetSocket extends EventTarget {
 
   /** Persistent publishes waiting for the server's ack (queued offline or in flight). */
   get queued(): number {
-    return this.queue.pending.length;
+    return this.queue.size;
   }
 
   /**
@@ -201,6 +202,7 @@ export class WidgetSocket extends EventTarget {
   close(): void {
     if (this.state === 'stopped') return;
     this.teardown.abort();
+    this.wsListeners?.abort();
     clearTimeout(this.hiddenTimer);
     clearTimeout(this.paceTimer);
     this.ws?.close(1000, 'closed by the widget');
@@ -231,6 +233,24 @@ export class WidgetSocket extends EventTarget {
     if (this.state === 'stopped') return;
     // Publishes left by an earlier page (or socket) go first, in their order.
     for (const entry of queued) this.outgoing.set(entry.cid, { cid: entry.cid, data: entry.data, persist: true });
+    this.connect();
+    const signal = this.teardown.signal;
+    if (typeof document !== 'undefined' && typeof window !== 'undefined') {
+      document.addEventListener('visibilitychange', () => this.onVisibility(), { signal });
+      window.addEventListener('online', () => this.state === 'reconnecting' && this.connect(), { signal });
+      if (document.visibilityState === 'hidden') this.onVisibility();
+    }
+  }
+
+  /**
+   * Creates the partysocket (closing any previous one). A fresh instance is also how `online`
+   * retries at once: partysocket holds its connect lock through the backoff wait, so its own
+   * `reconnect()` cannot cut a wait short.
+   */
+  private connect(): void {
+    this.wsListeners?.abort();
+    this.ws?.close(1000, 'replaced');
+    const id = this.clientId!;
     const base = this.options.reconnectDelayMs ?? 1000;
     const jitter = 0.5 + Math.random(); // partysocket's backoff has none: each socket draws its own
     const host = this.options.host;
@@ -249,14 +269,10 @@ export class WidgetSocket extends EventTarget {
       shouldReconnectOnClose: (event: CloseEvent) => !FATAL_CLOSE_CODES.has(event.code),
       ...(this.options.WebSocket ? { WebSocket: this.options.WebSocket as typeof WebSocket } : {}),
     });
-    const signal = this.teardown.signal;
+    this.wsListeners = new AbortController();
+    const { signal } = this.wsListeners;
     this.ws.addEventListener('message', (event) => this.onFrame(event as MessageEvent), { signal });
     this.ws.addEventListener('close', (event) => this.onDrop(event as CloseEvent), { signal });
-    if (typeof document !== 'undefined' && typeof window !== 'undefined') {
-      document.addEventListener('visibilitychange', () => this.onVisibility(), { signal });
-      window.addEventListener('online', () => this.state === 'reconnecting' && this.ws?.reconnect(), { signal });
-      if (document.visibilityState === 'hidden') this.onVisibility();
-    }
   }
 
   /** The URL query for the next (re)connect: token, and the resume cursor or the catch-up interval. */

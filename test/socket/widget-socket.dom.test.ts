@@ -204,6 +204,18 @@ describe('WidgetSocket (happy-dom, real server)', () => {
     await srv.start();
   });
 
+  test('the browser going online retries at once instead of waiting out the backoff', async () => {
+    const s = open({ widgetId: uniqueWidget(), reconnectDelayMs: 60_000 });
+    await running(s);
+    await srv.stop();
+    await until(() => s.state === 'reconnecting');
+    await srv.start();
+    const back = running(s);
+    window.dispatchEvent(new Event('online'));
+    await back; // the backoff would have waited 30-90 s; nextEvent gives up after 8 s
+    assert.equal(s.state, 'running');
+  });
+
   test('a hidden page pauses the socket after the grace period; visible again resumes it', async () => {
     const s = open({ widgetId: uniqueWidget(), pauseAfterHiddenMs: 30 });
     await running(s);
