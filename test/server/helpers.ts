@@ -95,14 +95,5 @@ export class TestClient {
   }
 }
 
-/**
- * Waits until `condition()` holds, checking after each turn of the event loop (for state that has
- * no event of its own, such as the server's connection count). Fails after `ms`.
- */
-export async function until(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+
+export { until } from '../helpers/wait.js';

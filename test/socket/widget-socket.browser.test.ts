@@ -1,6 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { WidgetSocket, type RecordEvent, type SocketState, type StateChangeEvent, type WidgetSocketOptions } from '../../src/socket/index.js';
 import { nextEvent, startServer, stopServer, testEnv, type TestEnv } from '../browser/test-env.js';
+import { setVisibility, until } from '../helpers/wait.js';
 // @ts-expect-error: plain JavaScript, kept exactly as the Cinema8 documentation has it
 import { createAndListen, searchScores } from './cinema8-snippets.js';
 
@@ -15,13 +16,6 @@ const open = (options: Partial<WidgetSocketOptions> & { widgetId: string }) => {
 };
 const running = (s: WidgetSocket) =>
   s.state === 'running' ? Promise.resolve() : nextEvent<StateChangeEvent>(s, 'statechange', (e) => e.state === 'running').then(() => {});
-const until = async (condition: () => boolean, ms = 8000) => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('WidgetSocket in Chromium against a real server', () => {
   before(async () => (env = await testEnv()));
@@ -150,11 +144,6 @@ describe('WidgetSocket in Chromium against a real server', () => {
     expect((await live).replayed).to.equal(false);
   });
 });
-
-function setVisibility(state: 'visible' | 'hidden') {
-  Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
-  document.dispatchEvent(new Event('visibilitychange'));
-}
 
 /** Loads a same-origin page in an iframe that runs `body` with WidgetSocket, host and widgetId in scope. */
 async function framePage(widgetId: string, body: string): Promise<{ frame: HTMLIFrameElement; reply: Promise<unknown> }> {

@@ -5,6 +5,7 @@ import { ErrorCode, VidgetError, type VidgetRecord } from '../../src/protocol/in
 import { createServer, createToken, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
 import { WidgetSocket, type RecordEvent, type SocketState, type StateChangeEvent, type WidgetSocketOptions } from '../../src/socket/index.js';
 import { nextEvent } from '../helpers/events.js';
+import { setVisibility, until } from '../helpers/wait.js';
 import { tempDir } from '../server/helpers.js';
 
 let n = 0;
@@ -265,16 +266,3 @@ describe('WidgetSocket (happy-dom, real server)', () => {
     }
   });
 });
-
-function setVisibility(state: 'visible' | 'hidden') {
-  Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
-  document.dispatchEvent(new Event('visibilitychange'));
-}
-
-async function until(condition: () => boolean, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
