@@ -237,7 +237,8 @@ export class WidgetSocket extends EventTarget {
     const signal = this.teardown.signal;
     if (typeof document !== 'undefined' && typeof window !== 'undefined') {
       document.addEventListener('visibilitychange', () => this.onVisibility(), { signal });
-      window.addEventListener('online', () => this.state === 'reconnecting' && this.connect(), { signal });
+      // Back online: retry now rather than at the end of the backoff (also for a page opened offline).
+      window.addEventListener('online', () => (this.state === 'reconnecting' || this.state === 'starting') && this.connect(), { signal });
       if (document.visibilityState === 'hidden') this.onVisibility();
     }
   }
