@@ -1,16 +1,22 @@
 import { defineConfig } from 'vite';
 
-// `npm run build` builds the demo page into dist/, which `npm start` serves beside the socket
-// server. `npm run dev` serves it with hot reload and proxies sockets and the API to a server
-// started separately with `npm run serve`.
+// `vite build` builds the demo page into dist/; `vite build --mode lib` adds dist/vidget.js, the
+// script-tag / npm bundle (lazy chunks beside it). `npm run build` runs both. `npm run dev`
+// serves the page with hot reload and proxies sockets and the API to `npm run serve` on PORT.
 const target = `http://127.0.0.1:${process.env.PORT ?? 8787}`;
 
-export default defineConfig({
-  build: { outDir: 'dist', target: 'es2022', emptyOutDir: true },
-  server: {
-    proxy: {
-      '/api': target,
-      '/parties': { target, ws: true },
-    },
-  },
-});
+export default defineConfig(({ mode }) =>
+  mode === 'lib'
+    ? {
+        build: {
+          outDir: 'dist',
+          emptyOutDir: false,
+          target: 'es2022',
+          lib: { entry: 'src/index.ts', formats: ['es'], fileName: () => 'vidget.js' },
+        },
+      }
+    : {
+        build: { outDir: 'dist', target: 'es2022', emptyOutDir: true },
+        server: { proxy: { '/api': target, '/parties': { target, ws: true } } },
+      },
+);

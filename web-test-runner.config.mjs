@@ -21,7 +21,7 @@ function vidgetServer() {
   const start = async () => {
     // Loaded through tsx (see the test:browser script), so the TypeScript server runs as is.
     const { createServer } = await import('./src/server/index.ts');
-    server = await createServer({ port, dataDir, devTokens: true, secret: 'wtr-secret', log: () => {} });
+    server = await createServer({ port, dataDir, devTokens: true, secret: 'wtr-secret', staticDir: 'test/fixtures', log: () => {} });
     port = server.port;
   };
   return {

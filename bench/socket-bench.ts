@@ -1,6 +1,6 @@
 // The widget socket's figures: its bundle size, and the flush of an offline queue in Chromium
 // (real IndexedDB) beside a bare ws client sending the same publishes to the same server.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,10 @@ import { chromium } from 'playwright-core';
 import { createServer, type VidgetServer } from '../src/server/index.js';
 
 export interface SocketFigures {
-  bundleBytes: number;
-  bundleGzip: number;
+  /** dist/vidget.js: player, widget host, socket, protocol and Lit. */
+  core: { bytes: number; gzip: number };
+  /** Chunks loaded on demand (partysocket, with the first socket). */
+  lazy: Array<{ name: string; bytes: number; gzip: number }>;
   queued: number;
   flushMs: number;
   bareMs: number;
@@ -27,14 +29,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Minified ES bundle of the browser entry point (the socket, partysocket, idb-keyval, the protocol). */
-async function bundle(outDir: string): Promise<string> {
-  await build({
-    logLevel: 'silent',
-    configFile: false,
-    build: { outDir, emptyOutDir: true, target: 'es2022', lib: { entry: 'src/index.ts', formats: ['es'], fileName: () => 'vidget-socket.js' } },
-  });
-  return join(outDir, 'vidget-socket.js');
+/** Builds the browser bundle as `npm run build` does (vite.config.ts, mode lib) into `outDir`. */
+async function bundle(outDir: string): Promise<SocketFigures['core'] & { lazy: SocketFigures['lazy'] }> {
+  await build({ logLevel: 'silent', mode: 'lib', build: { outDir, emptyOutDir: true } });
+  const size = (file: string) => {
+    const code = readFileSync(join(outDir, file));
+    return { bytes: code.length, gzip: gzipSync(code, { level: 9 }).length };
+  };
+  const lazy = readdirSync(outDir).filter((f) => f.endsWith('.js') && f !== 'vidget.js').map((name) => ({ name, ...size(name) }));
+  return { ...size('vidget.js'), lazy };
 }
 
 /**
@@ -84,8 +87,7 @@ const RAW_FLUSH = `async ({ url, count }) => {
 
 export async function socketBench({ queued }: { queued: number }): Promise<SocketFigures> {
   const work = mkdtempSync(join(tmpdir(), 'vidget-socket-bench-'));
-  const file = await bundle(join(work, 'static'));
-  const code = readFileSync(file);
+  const built = await bundle(join(work, 'static'));
   writeFileSync(join(work, 'static', 'index.html'), '<!doctype html><title>bench</title>');
   // Page and bundle come from one server; the socket talks to another that starts later.
   const pages = await createServer({ port: 0, dataDir: join(work, 'pages'), staticDir: join(work, 'static'), log: () => {} });
@@ -95,7 +97,7 @@ export async function socketBench({ queued }: { queued: number }): Promise<Socke
   try {
     const page = await browser.newPage();
     await page.goto(`${pages.url}/index.html`);
-    await page.evaluate(`(${QUEUE_OFFLINE})(${JSON.stringify({ url: `${pages.url}/vidget-socket.js`, host: `127.0.0.1:${port}`, count: queued })})`);
+    await page.evaluate(`(${QUEUE_OFFLINE})(${JSON.stringify({ url: `${pages.url}/vidget.js`, host: `127.0.0.1:${port}`, count: queued })})`);
     // An outage lasts a while: let the browser finish writing the queue to disk before the
     // server comes back, or its IndexedDB work competes with the flush on 2 cores.
     await new Promise((r) => setTimeout(r, 1000));
@@ -108,7 +110,7 @@ export async function socketBench({ queued }: { queued: number }): Promise<Socke
     });
     const bareMs = (await page.evaluate(`(${RAW_FLUSH})(${JSON.stringify({ url: `${server.wsUrl}/parties/bench/raw?_pk=raw`, count: queued })})`)) as number;
     await server.close();
-    return { bundleBytes: code.length, bundleGzip: gzipSync(code, { level: 9 }).length, queued, flushMs, bareMs };
+    return { core: { bytes: built.bytes, gzip: built.gzip }, lazy: built.lazy, queued, flushMs, bareMs };
   } finally {
     await browser.close();
     await pages.close();

@@ -1,7 +1,31 @@
 /**
- * Vidget for the browser: the widget socket, and the wire contract (types, validators, error
- * codes) shared with the server.
+ * Vidget for the browser. As a module script (`dist/vidget.js`) or an npm import it defines
+ * `<vidget-player>` and `window.vidget`; everything below is also a named export.
  */
+import { VidgetWidget } from './host/vidget-widget.js';
+import { widgets, type WidgetDefinition } from './host/widget-registry.js';
+import { VidgetPlayer } from './player/vidget-player.js';
+
 export * from './socket/index.js';
 export { ErrorCode, CloseCode, VidgetError, validateQuery, parseInterval } from './protocol/index.js';
 export type { Json, VidgetRecord, SearchQuery, SearchFilter, SearchGroup, FilterOperator } from './protocol/index.js';
+export { PlayerApi, MEDIA_EVENTS } from './player/player-api.js';
+export type { MediaEventName, PlayerConnection, PlayerEventName, PlayerListener, RuntimeEventName } from './player/player-api.js';
+export { VidgetPlayer, PlayerErrorEvent } from './player/vidget-player.js';
+export { VidgetWidget } from './host/vidget-widget.js';
+export { WidgetRegistry, widgets, tagFor } from './host/widget-registry.js';
+export type { WidgetClass, WidgetDefinition, WidgetFunction } from './host/widget-registry.js';
+export { parseWidgetConfig } from './host/widget-config.js';
+export type { ConfigError, WidgetAction, WidgetEntry, WidgetPosition, WidgetTrigger } from './host/widget-config.js';
+export type { WidgetApi } from './host/widget-api.js';
+
+/** Defines a widget type: a `VidgetWidget` subclass or a function `(api, root, props) => cleanup?`. */
+export function defineWidget(type: string, definition: WidgetDefinition): void {
+  widgets.define(type, definition);
+}
+
+if (!customElements.get('vidget-player')) customElements.define('vidget-player', VidgetPlayer);
+
+/** What a plain script tag sees: `window.vidget`. */
+export const vidget = { defineWidget, VidgetWidget, VidgetPlayer, widgets };
+(globalThis as { vidget?: typeof vidget }).vidget ??= vidget;

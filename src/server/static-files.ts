@@ -38,13 +38,29 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
     info = await stat(path).catch(() => undefined);
   }
   if (!info?.isFile()) return false;
-  res.writeHead(200, {
+  const headers: Record<string, string | number> = {
     'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
-    'content-length': info.size,
+    'accept-ranges': 'bytes',
     'cache-control': 'no-cache',
     'x-content-type-options': 'nosniff',
-  });
+  };
+  // One byte range (`bytes=a-b`, `a-`, `-n`): browsers need it to seek in a video.
+  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+  let start = 0;
+  let end = info.size - 1;
+  if (range && (range[1] || range[2])) {
+    start = range[1] ? Number(range[1]) : Math.max(0, info.size - Number(range[2]));
+    end = range[1] && range[2] ? Math.min(Number(range[2]), info.size - 1) : info.size - 1;
+    if (start > end || start >= info.size) {
+      res.writeHead(416, { 'content-range': `bytes */${info.size}` });
+      res.end();
+      return true;
+    }
+    res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${end}/${info.size}`, 'content-length': end - start + 1 });
+  } else {
+    res.writeHead(200, { ...headers, 'content-length': info.size });
+  }
   if (req.method === 'HEAD') res.end();
-  else createReadStream(path).pipe(res);
+  else createReadStream(path, { start, end }).pipe(res);
   return true;
 }

@@ -1,4 +1,4 @@
-import { PartySocket } from 'partysocket';
+import type { PartySocket } from 'partysocket';
 import {
   ErrorCode,
   FATAL_CLOSE_CODES,
@@ -92,6 +92,9 @@ interface PendingSearch {
 
 type Hook<E> = ((event: E) => void) | null;
 
+/** partysocket, loaded with the first socket so pages without sockets do not carry it. */
+let partysocket: Promise<typeof import('partysocket')> | undefined;
+
 const CONNECTED: ReadonlySet<SocketState> = new Set(['starting', 'running', 'reconnecting', 'resuming']);
 /** Publishes in flight at once (sent, not yet acked). */
 const WINDOW = 64;
@@ -136,6 +139,7 @@ export class WidgetSocket extends EventTarget {
   private readonly options: WidgetSocketOptions;
   private readonly queue: OfflineQueue;
   private ws: PartySocket | undefined;
+  private transport: typeof PartySocket | undefined;
   private readonly outgoing = new Map<string, Outgoing>();
   private sendQueue: Outgoing[] = [];
   private sendHead = 0;
@@ -228,8 +232,9 @@ export class WidgetSocket extends EventTarget {
 
   private async start(): Promise<void> {
     const room = `${this.options.project}/${this.options.widgetId}`;
-    const [id, queued] = await Promise.all([clientId(room), this.queue.load()]);
+    const [id, queued, transport] = await Promise.all([clientId(room), this.queue.load(), (partysocket ??= import('partysocket'))]);
     this.clientId = id;
+    this.transport = transport.PartySocket;
     if (this.state === 'stopped') return;
     // Publishes left by an earlier page (or socket) go first, in their order.
     for (const entry of queued) this.outgoing.set(entry.cid, { cid: entry.cid, data: entry.data, persist: true });
@@ -255,7 +260,7 @@ export class WidgetSocket extends EventTarget {
     const base = this.options.reconnectDelayMs ?? 1000;
     const jitter = 0.5 + Math.random(); // partysocket's backoff has none: each socket draws its own
     const host = this.options.host;
-    this.ws = new PartySocket({
+    this.ws = new this.transport!({
       host,
       ...(/^(ws|http):\/\//.test(host) ? { protocol: 'ws' as const } : /^(wss|https):\/\//.test(host) ? { protocol: 'wss' as const } : {}),
       party: this.options.project,

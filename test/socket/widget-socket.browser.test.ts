@@ -94,7 +94,12 @@ describe('WidgetSocket in Chromium against a real server', () => {
       const s = new WidgetSocket({ host, project: 'browser', widgetId, persistent: true, reconnectDelayMs: 60000 });
       s.publish({ n: 1 }).catch(() => {});
       s.publish({ n: 2 }).catch(() => {});
-      await new Promise((resolve) => { const t = setInterval(() => s.queued === 2 && (clearInterval(t), resolve()), 10); });
+      // Until both are on disk (the outbox write is batched; a page closed before it commits loses them).
+      const db = await new Promise((resolve) => (indexedDB.open('vidget').onsuccess = (e) => resolve(e.target.result)));
+      const range = IDBKeyRange.bound(['outbox', 'browser/' + widgetId], ['outbox', 'browser/' + widgetId, []]);
+      const stored = () => new Promise((resolve) => (db.transaction('kv').objectStore('kv').count(range).onsuccess = (e) => resolve(e.target.result)));
+      while ((await stored()) < 2) await new Promise((r) => setTimeout(r, 10));
+      db.close();
       parent.postMessage({ queued: s.queued }, '*');`);
     expect(await page1.reply).to.deep.equal({ queued: 2 });
     page1.frame.remove(); // unload

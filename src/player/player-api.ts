@@ -1,0 +1,183 @@
+import { get, set } from 'idb-keyval';
+import type { Json } from '../protocol/index.js';
+import { vidgetStore } from '../socket/idb-store.js';
+import { WidgetSocket, type WidgetSocketOptions } from '../socket/index.js';
+
+/** Media events re-emitted from the `<video>`. */
+export const MEDIA_EVENTS = ['play', 'pause', 'timeupdate', 'seeking', 'seeked', 'ended', 'ratechange', 'volumechange', 'loadedmetadata'] as const;
+/** A media event name. */
+export type MediaEventName = (typeof MEDIA_EVENTS)[number];
+/** Runtime events, in Cinema8's camelCase. */
+export type RuntimeEventName = 'widgetInit' | 'widgetShow' | 'widgetHide' | 'widgetDestroy' | 'variableChange' | 'fullscreenChange';
+/** Every event `on()` accepts. */
+export type PlayerEventName = MediaEventName | RuntimeEventName | (string & {});
+/** A listener; widget events pass the widget id, `variableChange` passes `(name, previous, next)`. */
+export type PlayerListener = (...args: any[]) => void;
+
+/** Where a player's sockets connect and as whom. */
+export interface PlayerConnection {
+  /** The Vidget server, e.g. `ws://localhost:8787`. */
+  server: string;
+  project: string;
+  /** A token for the viewer (sets `username` on records). */
+  token?: string;
+}
+
+/**
+ * The player-API facade over one `<video>`: the HTML5 media API, Cinema8-style events
+ * (`on/off/once` with camelCase names), player-wide variables, fullscreen of the whole player,
+ * and `webSocket()`.
+ */
+export class PlayerApi {
+  /** Resolves when persistent variables are loaded. */
+  readonly ready: Promise<void>;
+  private readonly listeners = new Map<string, Set<PlayerListener>>();
+  private readonly variables = new Map<string, Json>();
+  private readonly persistentNames = new Set<string>();
+  private readonly teardown = new AbortController();
+
+  constructor(
+    readonly video: HTMLVideoElement,
+    /** The element that goes fullscreen (the player, so widgets stay visible over the video). */
+    readonly container: HTMLElement,
+    readonly connection: PlayerConnection,
+    /** Id of the video, for `getVideoId()`. */
+    readonly videoId = video.id || '',
+  ) {
+    const { signal } = this.teardown;
+    for (const name of MEDIA_EVENTS) video.addEventListener(name, () => this.emit(name), { signal });
+    document.addEventListener('fullscreenchange', () => this.emit('fullscreenChange', document.fullscreenElement === container), { signal });
+    this.ready = this.loadVariables();
+  }
+
+  play(): Promise<void> {
+    return this.video.play();
+  }
+  pause(): void {
+    this.video.pause();
+  }
+  /** Seeks to `t` seconds. */
+  seek(t: number): void {
+    this.video.currentTime = t;
+  }
+  get currentTime(): number {
+    return this.video.currentTime;
+  }
+  set currentTime(t: number) {
+    this.video.currentTime = t;
+  }
+  get duration(): number {
+    return this.video.duration;
+  }
+  get paused(): boolean {
+    return this.video.paused;
+  }
+  get volume(): number {
+    return this.video.volume;
+  }
+  set volume(v: number) {
+    this.video.volume = v;
+  }
+  get muted(): boolean {
+    return this.video.muted;
+  }
+  set muted(m: boolean) {
+    this.video.muted = m;
+  }
+  get playbackRate(): number {
+    return this.video.playbackRate;
+  }
+  set playbackRate(r: number) {
+    this.video.playbackRate = r;
+  }
+
+  /** Puts the whole player (video and widgets) in fullscreen. */
+  launchFullscreen(): Promise<void> {
+    return this.container.requestFullscreen();
+  }
+  exitFullscreen(): Promise<void> {
+    return document.fullscreenElement ? document.exitFullscreen() : Promise.resolve();
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on(name: PlayerEventName, fn: PlayerListener): () => void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    set.add(fn);
+    return () => this.off(name, fn);
+  }
+  off(name: PlayerEventName, fn: PlayerListener): void {
+    this.listeners.get(name)?.delete(fn);
+  }
+  /** Adds a listener that runs once. */
+  once(name: PlayerEventName, fn: PlayerListener): () => void {
+    const wrapper = (...args: unknown[]) => {
+      this.off(name, wrapper);
+      fn(...args);
+    };
+    return this.on(name, wrapper);
+  }
+  /** Calls every listener of `name`; one that throws is logged and the others still run. */
+  emit(name: PlayerEventName, ...args: unknown[]): void {
+    for (const fn of [...(this.listeners.get(name) ?? [])]) {
+      try {
+        fn(...args);
+      } catch (error) {
+        console.error(`vidget: a "${name}" listener threw`, error);
+      }
+    }
+  }
+  /** Listeners registered for `name` (for leak checks). */
+  listenerCount(name?: PlayerEventName): number {
+    if (name) return this.listeners.get(name)?.size ?? 0;
+    let n = 0;
+    for (const set of this.listeners.values()) n += set.size;
+    return n;
+  }
+
+  /** Sets a player-wide variable; `persistent` keeps it in IndexedDB across reloads. Emits `variableChange(name, previous, next)`. */
+  setVariable(name: string, value: Json, persistent = false): void {
+    const previous = this.variables.get(name);
+    this.variables.set(name, value);
+    if (persistent) {
+      this.persistentNames.add(name);
+      const saved = Object.fromEntries([...this.persistentNames].map((n) => [n, this.variables.get(n) ?? null]));
+      void set(this.variablesKey(), saved, vidgetStore()).catch(() => {});
+    }
+    if (previous !== value) this.emit('variableChange', name, previous, value);
+  }
+  getVariable(name: string): Json | undefined {
+    return this.variables.get(name);
+  }
+  getVariables(): Record<string, Json> {
+    return Object.fromEntries(this.variables);
+  }
+
+  /** A socket to the room of `widgetId` in this player's project. */
+  webSocket(options: Partial<WidgetSocketOptions> & { widgetId: string }): WidgetSocket {
+    return new WidgetSocket({ host: this.connection.server, project: this.connection.project, ...(this.connection.token ? { token: this.connection.token } : {}), ...options });
+  }
+
+  /** Removes every listener this api added to the page. */
+  destroy(): void {
+    this.teardown.abort();
+    this.listeners.clear();
+  }
+
+  /** All persistent variables of this player live in one IndexedDB record. */
+  private variablesKey(): IDBValidKey {
+    return ['vars', this.connection.project, this.videoId];
+  }
+
+  private async loadVariables(): Promise<void> {
+    try {
+      const saved = (await get<Record<string, Json>>(this.variablesKey(), vidgetStore())) ?? {};
+      for (const [name, value] of Object.entries(saved)) {
+        this.persistentNames.add(name);
+        if (!this.variables.has(name)) this.variables.set(name, value);
+      }
+    } catch {
+      // No IndexedDB: variables live for this page only.
+    }
+  }
+}

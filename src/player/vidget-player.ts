@@ -1,0 +1,187 @@
+import { LitElement, css, html } from 'lit';
+import { WidgetHost } from '../host/widget-host.js';
+import { parseWidgetConfig, type ConfigError, type WidgetEntry } from '../host/widget-config.js';
+import { widgets, type WidgetRegistry } from '../host/widget-registry.js';
+import { PlayerApi } from './player-api.js';
+
+/** `error` event of `<vidget-player>`: a bad config entry or a widget that failed. */
+export class PlayerErrorEvent extends Event {
+  constructor(
+    readonly message: string,
+    /** The config entry's index, where the error is about one. */
+    readonly index?: number,
+    readonly widgetId?: string,
+  ) {
+    super('error');
+  }
+}
+
+/**
+ * `<vidget-player project="demo" server="ws://localhost:8787" config="/widgets.json">` around a
+ * `<video>` (or `for="videoId"`): one {@link PlayerApi} (`playerApi`) and one widget host. The
+ * widget list comes from `config` (a URL) or an inline `<script type="application/json">`.
+ */
+export class VidgetPlayer extends LitElement {
+  static override properties = {
+    project: { reflect: true },
+    server: { reflect: true },
+    config: { reflect: true },
+    for: { reflect: true },
+    token: {},
+    user: {},
+  };
+  static override styles = css`
+    :host { display: block; position: relative; width: 100%; container-type: inline-size; }
+    .stage { position: relative; line-height: 0; }
+    ::slotted(video) { display: block; width: 100%; height: auto; }
+    .overlay { position: absolute; inset: 0; pointer-events: none; line-height: normal; overflow: hidden; }
+    .vidget-widget { position: absolute; pointer-events: auto; max-width: 45%; }
+    .vidget-widget[hidden] { display: none; }
+    .pos-top-left { top: 3%; left: 2%; }
+    .pos-top-right { top: 3%; right: 2%; }
+    .pos-bottom-left { bottom: 12%; left: 2%; }
+    .pos-bottom-right { bottom: 12%; right: 2%; }
+    .pos-top { top: 3%; left: 50%; transform: translateX(-50%); }
+    .pos-bottom { bottom: 12%; left: 50%; transform: translateX(-50%); max-width: 90%; }
+    .pos-center { top: 50%; left: 50%; transform: translate(-50%, -50%); max-width: 80%; }
+    .pos-sidebar { top: 0; right: 0; bottom: 0; width: 30%; max-width: none; }
+    .pos-full { inset: 0; max-width: none; }
+    @container (max-width: 480px) { .vidget-widget { max-width: 70%; } .pos-sidebar { width: 50%; } }
+  `;
+
+  /** Project id on the Vidget server. */
+  declare project: string;
+  /** The Vidget server, e.g. `ws://localhost:8787` (default: this page's host). */
+  declare server: string;
+  /** URL of the widget list (JSON). */
+  declare config: string;
+  /** Id of the `<video>` to use, when it is not a child. */
+  declare for: string;
+  /** A viewer token from the server's token endpoint. */
+  declare token: string;
+  /** The viewer's username, for `getAuthenticatedUser()` (the server only trusts the token). */
+  declare user: string;
+  /** The registry widgets are looked up in (the page-wide one by default). */
+  registry: WidgetRegistry = widgets;
+  /** The player api, once connected. */
+  playerApi: PlayerApi | undefined;
+  private host: WidgetHost | undefined;
+  private teardown: AbortController | undefined;
+  private frameHandle = 0;
+
+  constructor() {
+    super();
+    this.project = 'default';
+    this.server = '';
+  }
+
+  override render() {
+    return html`<div class="stage" part="stage"><slot></slot><div class="overlay" part="overlay"></div></div>`;
+  }
+
+  /** Adds a widget at any time (validated like a config entry). */
+  addWidget(input: unknown): WidgetEntry | undefined {
+    const { entries, errors } = parseWidgetConfig([input]);
+    this.report(errors);
+    if (entries[0]) this.host?.add(entries[0]);
+    return entries[0];
+  }
+
+  /** Removes a widget (destroying it if shown). */
+  removeWidget(id: string): void {
+    this.host?.remove(id);
+  }
+
+  /** What the mounted widgets hold (widgets, listeners, timers, sockets). */
+  held() {
+    return this.host?.held() ?? { widgets: 0, listeners: 0, timers: 0, sockets: 0 };
+  }
+
+  override firstUpdated(): void {
+    const video = (this.for ? document.getElementById(this.for) : this.querySelector('video')) as HTMLVideoElement | null;
+    if (!video) {
+      this.report([{ index: -1, message: 'no <video> inside <vidget-player>, and no for="id" of one' }]);
+      return;
+    }
+    const server = this.server || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
+    this.playerApi = new PlayerApi(video, this, { server, project: this.project, ...(this.token ? { token: this.token } : {}) });
+    const overlay = this.renderRoot.querySelector('.overlay') as HTMLElement;
+    this.host = new WidgetHost(this.playerApi, overlay, this.registry, {
+      user: () => this.user || null,
+      onError: (entry, error) => this.report([{ index: -1, id: entry.id, message: (error as Error)?.message ?? String(error) }]),
+    });
+    this.startClock(video);
+    void this.loadConfig();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.teardown?.abort();
+    this.host?.destroy();
+    this.playerApi?.destroy();
+    const video = this.playerApi?.video;
+    if (typeof (video as Partial<HTMLVideoElement> | undefined)?.cancelVideoFrameCallback === 'function') video!.cancelVideoFrameCallback(this.frameHandle);
+    cancelAnimationFrame(this.frameHandle);
+    this.host = undefined;
+    this.playerApi = undefined;
+  }
+
+  /**
+   * Cue timing: `timeupdate` comes only every ~250 ms, so while playing the host is updated on
+   * every presented frame (`requestVideoFrameCallback`, with the frame's media time), falling
+   * back to `requestAnimationFrame`; seeks, pauses and rate changes update it at once.
+   */
+  private startClock(video: HTMLVideoElement): void {
+    this.teardown = new AbortController();
+    const { signal } = this.teardown;
+    const host = this.host!;
+    const now = () => host.update(video.currentTime);
+    for (const name of ['loadedmetadata', 'seeking', 'seeked', 'timeupdate', 'pause', 'ratechange', 'ended']) {
+      video.addEventListener(name, now, { signal });
+    }
+    // The DOM types declare it everywhere; Firefox < 132 and older Safari lack it.
+    const hasFrameCallbacks = typeof (video as Partial<HTMLVideoElement>).requestVideoFrameCallback === 'function';
+    if (hasFrameCallbacks) {
+      const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
+        // During a seek a callback can still carry a frame from before it: trust currentTime then.
+        host.update(video.seeking ? video.currentTime : meta.mediaTime);
+        this.frameHandle = video.requestVideoFrameCallback(onFrame);
+      };
+      this.frameHandle = video.requestVideoFrameCallback(onFrame);
+    } else {
+      const onFrame = () => {
+        now();
+        if (!video.paused) this.frameHandle = requestAnimationFrame(onFrame);
+      };
+      video.addEventListener('play', () => (this.frameHandle = requestAnimationFrame(onFrame)), { signal });
+    }
+    now();
+  }
+
+  private async loadConfig(): Promise<void> {
+    let raw: unknown;
+    try {
+      const inline = this.querySelector('script[type="application/json"]');
+      if (inline) raw = JSON.parse(inline.textContent ?? '');
+      else if (this.config) {
+        const res = await fetch(this.config);
+        if (!res.ok) throw new Error(`config ${this.config} answered ${res.status}`);
+        raw = await res.json();
+      } else return;
+    } catch (error) {
+      this.report([{ index: -1, message: `the widget config could not be read: ${(error as Error).message}` }]);
+      return;
+    }
+    const { entries, errors } = parseWidgetConfig(raw);
+    this.report(errors);
+    for (const entry of entries) this.host?.add(entry);
+  }
+
+  private report(errors: ConfigError[]): void {
+    for (const e of errors) {
+      const where = e.id ? `widget "${e.id}"` : e.index >= 0 ? `config entry ${e.index}` : 'config';
+      console.error(`vidget-player: ${where}: ${e.message}`);
+      this.dispatchEvent(new PlayerErrorEvent(e.message, e.index >= 0 ? e.index : undefined, e.id));
+    }
+  }
+}
