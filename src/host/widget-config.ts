@@ -26,8 +26,10 @@ export interface WidgetEntry {
   end: number;
   position: WidgetPosition;
   props: Record<string, Json>;
-  /** Run in `<iframe sandbox="allow-scripts">` (third-party code). */
+  /** Run in `<iframe sandbox="allow-scripts">` (third-party code, loaded from `src`). */
   sandbox: boolean;
+  /** The script of a sandboxed widget (classic script, runs with `c8PlayerApi` in scope). */
+  src?: string;
   actions: Partial<Record<WidgetTrigger, WidgetAction[]>>;
 }
 
@@ -95,6 +97,8 @@ export function parseWidgetConfig(input: unknown): { entries: WidgetEntry[]; err
     const position = e.position ?? 'top-right';
     if (!POSITIONS.has(position as WidgetPosition)) return fail(`position must be one of ${[...POSITIONS].join(', ')}`, id);
     if (e.props !== undefined && (typeof e.props !== 'object' || e.props === null || Array.isArray(e.props))) return fail('props must be an object', id);
+    if (e.sandbox === true && (typeof e.src !== 'string' || e.src.length === 0 || e.src.length > 2048)) return fail('a sandboxed widget needs src, the URL of its script', id);
+    if (e.src !== undefined && e.sandbox !== true) return fail('src is for sandboxed widgets; set "sandbox": true', id);
     const actions: WidgetEntry['actions'] = {};
     const given = (typeof e.actions === 'object' && e.actions !== null ? e.actions : e) as Record<string, unknown>;
     for (const trigger of TRIGGERS) {
@@ -110,7 +114,7 @@ export function parseWidgetConfig(input: unknown): { entries: WidgetEntry[]; err
       });
     }
     seen.add(id);
-    entries.push({ id, type: e.type, start, end, position: position as WidgetPosition, props: (e.props ?? {}) as Record<string, Json>, sandbox: e.sandbox === true, actions });
+    entries.push({ id, type: e.type, start, end, position: position as WidgetPosition, props: (e.props ?? {}) as Record<string, Json>, sandbox: e.sandbox === true, ...(typeof e.src === 'string' ? { src: e.src } : {}), actions });
   });
   return { entries, errors };
 }

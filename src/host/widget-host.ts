@@ -103,10 +103,12 @@ export class WidgetHost {
     const { entry } = cue;
     const generation = this.generation;
     let definition;
+    let sandbox: typeof import('./sandbox-bridge.js') | undefined;
     try {
-      if (entry.sandbox) throw new Error('sandboxed (iframe) widgets are not available in this build yet; the widget was not run');
-      definition = await this.registry.resolve(entry.type);
-      if (!definition) throw new Error(`unknown widget type "${entry.type}"; define it with vidget.defineWidget`);
+      // Sandboxed widgets bring their own code; the bridge is loaded only when one appears.
+      if (entry.sandbox) sandbox = await import('./sandbox-bridge.js');
+      else definition = await this.registry.resolve(entry.type);
+      if (!definition && !sandbox) throw new Error(`unknown widget type "${entry.type}"; define it with vidget.defineWidget`);
     } catch (error) {
       return this.options.onError(entry, error);
     }
@@ -123,12 +125,14 @@ export class WidgetHost {
     if (entry.actions.onClick) wrapper.addEventListener('click', () => this.run(entry.actions.onClick!), { signal: scope.api.signal });
     this.overlay.append(wrapper);
     try {
-      if (isWidgetClass(definition)) {
+      if (sandbox) {
+        mounted.cleanup = sandbox.mountSandboxed(entry as WidgetEntry & { src: string }, scope, root, this.player, (error) => this.options.onError(entry, error));
+      } else if (definition && isWidgetClass(definition)) {
         const element = document.createElement(tagFor(entry.type)) as VidgetWidget;
         element.api = scope.api;
         element.props = entry.props;
         root.append(element);
-      } else {
+      } else if (definition) {
         const cleanup = definition(scope.api, root, structuredClone(entry.props));
         if (typeof cleanup === 'function') mounted.cleanup = cleanup;
       }

@@ -151,3 +151,47 @@ describe('<vidget-player> with a real video', () => {
     expect(overlay.childElementCount).to.equal(0);
   });
 });
+
+describe('sandboxed widgets (iframe sandbox="allow-scripts")', () => {
+  before(async () => (env = await testEnv()));
+  afterEach(() => document.querySelectorAll('vidget-player').forEach((p) => p.remove()));
+
+  it('get the same api over the bridge, including a socket, but not the page\'s DOM, cookies, storage or other sockets', async () => {
+    document.cookie = 'session=secret; path=/';
+    localStorage.setItem('host-secret', '1');
+    const { player } = await mountPlayer([
+      { id: 'probe', type: 'probe', sandbox: true, src: `${env.http}/probe-widget.js`, start: 0, end: 100, props: { color: 'blue' } },
+    ]);
+    const api = player.playerApi!;
+    await until(() => api.getVariable('probe') !== undefined, 'the probe report');
+    const report = api.getVariable('probe') as Record<string, unknown>;
+    expect(report.parentDocument).to.match(/^blocked/);
+    expect(report.topLocation).to.match(/^blocked/);
+    expect(report.cookie).to.match(/^blocked/);
+    expect(report.localStorage).to.match(/^blocked/);
+    expect(report.indexedDB).to.match(/^blocked/);
+    expect(report.otherSocket).to.equal('refused:bad_frame');
+    expect(report.props).to.deep.equal({ color: 'blue' });
+    expect(report.alias).to.equal(true);
+    expect(report.published).to.equal('ok');
+    expect(player.held().sockets).to.equal(1);
+    player.removeWidget('probe');
+    expect(player.held()).to.deep.equal({ widgets: 0, listeners: 0, timers: 0, sockets: 0 });
+  });
+
+  it('a widget that throws, never settles a promise and floods the bridge does not break the player or other widgets', async () => {
+    const { player, errors } = await mountPlayer([
+      { id: 'hostile', type: 'hostile', sandbox: true, src: `${env.http}/hostile-widget.js`, start: 0, end: 100 },
+      { id: 'later', type: 'fn-note', start: 2, end: 4, props: { text: 'still cued' } },
+    ]);
+    await until(() => errors.some((e) => /flooding/.test(e.message)), 'the flood to be reported');
+    const api = player.playerApi!;
+    api.seek(3);
+    await until(() => shown(player).includes('later'));
+    expect(shown(player)).to.deep.equal(['hostile', 'later']);
+    await api.play();
+    await until(() => api.currentTime > 3.2);
+    expect(api.paused).to.equal(false, 'the flood of pause calls was dropped, not obeyed');
+    api.pause();
+  });
+});
