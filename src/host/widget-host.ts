@@ -5,6 +5,9 @@ import type { WidgetAction, WidgetEntry } from './widget-config.js';
 import { isWidgetClass, tagFor, type WidgetRegistry } from './widget-registry.js';
 import type { VidgetWidget } from './vidget-widget.js';
 
+/** How long a widget type that is not defined yet is waited for before it is reported unknown. */
+const DEFINE_WAIT_MS = 5_000;
+
 interface Placed extends Cue {
   entry: WidgetEntry;
 }
@@ -107,8 +110,8 @@ export class WidgetHost {
     try {
       // Sandboxed widgets bring their own code; the bridge is loaded only when one appears.
       if (entry.sandbox) sandbox = await import('./sandbox-bridge.js');
-      else definition = await this.registry.resolve(entry.type);
-      if (!definition && !sandbox) throw new Error(`unknown widget type "${entry.type}"; define it with vidget.defineWidget`);
+      else definition = await this.registry.resolve(entry.type, DEFINE_WAIT_MS);
+      if (!definition && !sandbox) throw new Error(`unknown widget type "${entry.type}" (not defined within ${DEFINE_WAIT_MS / 1000} s); define it with vidget.defineWidget`);
     } catch (error) {
       return this.options.onError(entry, error);
     }

@@ -24,6 +24,7 @@ export const isWidgetClass = (def: WidgetDefinition): def is WidgetClass => type
 export class WidgetRegistry {
   private readonly definitions = new Map<string, WidgetDefinition>();
   private readonly loaders = new Map<string, () => Promise<unknown>>();
+  private readonly waiting = new Map<string, Array<(definition: WidgetDefinition) => void>>();
 
   /** Defines a widget type. A class is also registered as the custom element `tagFor(type)`. */
   define(type: string, definition: WidgetDefinition): void {
@@ -32,6 +33,8 @@ export class WidgetRegistry {
     if (this.definitions.has(type)) throw new TypeError(`widget "${type}" is already defined`);
     if (isWidgetClass(definition) && !customElements.get(tagFor(type))) customElements.define(tagFor(type), definition);
     this.definitions.set(type, definition);
+    for (const resolve of this.waiting.get(type) ?? []) resolve(definition);
+    this.waiting.delete(type);
   }
 
   /** Registers a lazy loader for a type; it must call `define` for that type. */
@@ -39,14 +42,31 @@ export class WidgetRegistry {
     this.loaders.set(type, loader);
   }
 
-  /** The definition of a type, loading it first if needed; undefined if unknown. */
-  async resolve(type: string): Promise<WidgetDefinition | undefined> {
+  /**
+   * The definition of a type, loading it first if it has a loader. A type that is not known yet
+   * is waited for up to `waitMs` (a page usually defines its widgets after the player script has
+   * loaded and read its config), like `customElements.whenDefined`; then undefined.
+   */
+  async resolve(type: string, waitMs = 0): Promise<WidgetDefinition | undefined> {
     const known = this.definitions.get(type);
     if (known) return known;
     const loader = this.loaders.get(type);
-    if (!loader) return undefined;
-    await loader();
-    return this.definitions.get(type);
+    if (loader) {
+      await loader();
+      return this.definitions.get(type);
+    }
+    if (waitMs <= 0) return undefined;
+    return new Promise((resolve) => {
+      const list = this.waiting.get(type) ?? [];
+      const done = (definition?: WidgetDefinition) => {
+        clearTimeout(timer);
+        list.splice(list.indexOf(done), 1);
+        resolve(definition);
+      };
+      const timer = setTimeout(done, waitMs);
+      list.push(done);
+      this.waiting.set(type, list);
+    });
   }
 
   /** Whether a type is defined now or can be loaded. */

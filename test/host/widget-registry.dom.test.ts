@@ -28,6 +28,17 @@ describe('WidgetRegistry', () => {
     assert.throws(() => registry.define('once', () => {}), /already defined/);
   });
 
+  test('waits for a type defined later (like customElements.whenDefined), up to a limit', async () => {
+    const registry = new WidgetRegistry();
+    const later = registry.resolve('later', 5_000);
+    const fn = () => {};
+    registry.define('later', fn);
+    assert.equal(await later, fn);
+    const started = Date.now();
+    assert.equal(await registry.resolve('never', 30), undefined);
+    assert.ok(Date.now() - started >= 25);
+  });
+
   test('loads a widget on demand through its loader, once', async () => {
     const registry = new WidgetRegistry();
     let loads = 0;

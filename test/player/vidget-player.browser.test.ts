@@ -135,6 +135,27 @@ describe('<vidget-player> with a real video', () => {
     page.remove();
   });
 
+  it('variables: shared by widgets, variableChange(name, previous, next), persistent ones kept for the next page load', async () => {
+    calls.length = 0;
+    const first = await mountPlayer([{ id: 'f', type: 'fn-note', start: 0, end: 10, props: { text: 'x' } }]);
+    await until(() => calls.length === 1);
+    const widgetApi = calls[0]!.api;
+    const changes: unknown[][] = [];
+    first.player.playerApi!.on('variableChange', (...args: unknown[]) => changes.push(args));
+    widgetApi.setVariable('score', 3);
+    widgetApi.setVariable('score', 5);
+    widgetApi.setVariable('level', 'gold', true);
+    expect(changes).to.deep.equal([['score', undefined, 3], ['score', 3, 5], ['level', undefined, 'gold']]);
+    expect(first.player.playerApi!.getVariables()).to.deep.equal({ score: 5, level: 'gold' });
+    first.player.remove();
+    // A new player for the same video (what a reload does) finds the persistent one only. (Its
+    // read is ordered after the write in IndexedDB: same store, created later.)
+    const second = await mountPlayer([]);
+    await second.player.playerApi!.ready;
+    await until(() => second.player.playerApi!.getVariable('level') === 'gold', 'the persistent variable to load');
+    expect(second.player.playerApi!.getVariable('score')).to.equal(undefined);
+  });
+
   it('mounting and destroying 1,000 widgets leaves no listeners, timers, sockets or DOM nodes behind', async () => {
     const { player } = await mountPlayer([]);
     const api = player.playerApi!;
