@@ -53,12 +53,13 @@ export class WidgetHost {
     this.apply(this.timeline.add(cue));
   }
 
-  /** Removes a widget (destroying it if shown). */
+  /** Removes a widget (destroying it if shown; its `onEnd` does not run: its range did not end). */
   remove(id: string): void {
     const cue = this.placed.get(id);
     if (!cue) return;
+    this.timeline.remove(cue);
+    this.unmount(id, false);
     this.placed.delete(id);
-    this.apply(this.timeline.remove(cue));
   }
 
   /** Moves the playhead. */
@@ -91,10 +92,10 @@ export class WidgetHost {
     if (m) m.wrapper.hidden = !visible;
   }
 
-  /** Destroys every widget. */
+  /** Destroys every widget (no `onEnd` actions: the player is going away). */
   destroy(): void {
     this.generation++;
-    for (const id of [...this.mounted.keys()]) this.unmount(id);
+    for (const id of [...this.mounted.keys()]) this.unmount(id, false);
   }
 
   private apply(change: TimelineChange<Placed>): void {
@@ -151,6 +152,7 @@ export class WidgetHost {
     this.run(entry.actions.onStart);
   }
 
+  /** Tears a widget down; `runEnd` when the playhead left its range (then `onEnd` runs). */
   private unmount(id: string, runEnd = true): void {
     const m = this.mounted.get(id);
     if (!m) return;

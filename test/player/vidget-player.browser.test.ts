@@ -94,7 +94,7 @@ describe('<vidget-player> with a real video', () => {
     // Shown with the frame presented at 0.5 s; currentTime may still read the frame before
     // (24 fps: a frame is ~42 ms). timeupdate alone would be up to 250 ms late.
     expect(calls[0]!.at).to.be.within(0.5 - 0.042, 0.5 + 0.042);
-    expect(video.currentTime).to.be.greaterThan(1.2);
+    expect(video.currentTime).to.be.greaterThan(1.2 - 0.042, 'left with the frame presented at its end');
   });
 
   it('seeking across a widget\'s whole range does not flash it; seeking into it shows it', async () => {
@@ -133,6 +133,22 @@ describe('<vidget-player> with a real video', () => {
     await (lit as LitNote).updateComplete;
     expect(getComputedStyle(lit.shadowRoot!.querySelector('p')!).color).to.equal('rgb(0, 128, 0)');
     page.remove();
+  });
+
+  it('onStart and onEnd run when the playhead enters and leaves a widget; removing it or the player runs no onEnd', async () => {
+    const { player } = await mountPlayer([
+      { id: 'w', type: 'fn-note', start: 1, end: 2, props: { text: 'x' }, onStart: [{ type: 'setVariable', name: 'started', value: 1 }], onEnd: [{ type: 'setVariable', name: 'ended', value: 1 }] },
+      { id: 'k', type: 'fn-note', start: 0, end: 10, props: { text: 'y' }, onEnd: [{ type: 'setVariable', name: 'kEnded', value: 1 }] },
+    ]);
+    const api = player.playerApi!;
+    api.seek(1.5);
+    await until(() => api.getVariable('started') === 1);
+    expect(api.getVariable('ended')).to.equal(undefined);
+    api.seek(3);
+    await until(() => api.getVariable('ended') === 1);
+    player.removeWidget('k');
+    expect(shown(player)).to.deep.equal([]);
+    expect(api.getVariable('kEnded')).to.equal(undefined);
   });
 
   it('variables: shared by widgets, variableChange(name, previous, next), persistent ones kept for the next page load', async () => {
