@@ -29,6 +29,11 @@ export interface SearchQuery {
   filters?: SearchFilter[];
   /** Group the filtered set by this field: `groups: [{ value, count }]`. */
   groupBy?: string;
+  /**
+   * Only each client's newest record (a Vidget extension): a client that votes again changes
+   * its vote instead of adding one. Filters, sort, paging and groupBy apply to that set.
+   */
+  latestPerClient?: boolean;
 }
 
 /** One group of a `groupBy` search. */
@@ -67,6 +72,7 @@ export interface ValidQuery {
   limit: number;
   filters: ValidFilter[];
   groupBy?: FieldRef;
+  latestPerClient: boolean;
 }
 
 const COLUMNS: Record<ColumnName, 'number' | 'string'> = {
@@ -156,7 +162,7 @@ export function validateQuery(input: unknown): ValidQuery {
   if (typeof input !== 'object' || Array.isArray(input)) bad('query must be an object');
   const q = input as Record<string, unknown>;
   for (const key of Object.keys(q)) {
-    if (!['sortField', 'sortOrder', 'offset', 'limit', 'filters', 'groupBy'].includes(key)) bad(`unknown query option "${key.slice(0, 40)}"`);
+    if (!['sortField', 'sortOrder', 'offset', 'limit', 'filters', 'groupBy', 'latestPerClient'].includes(key)) bad(`unknown query option "${key.slice(0, 40)}"`);
   }
   const sortOrder = q.sortOrder ?? 'asc';
   if (sortOrder !== 'asc' && sortOrder !== 'desc') bad('sortOrder must be "asc" or "desc"');
@@ -178,7 +184,9 @@ export function validateQuery(input: unknown): ValidQuery {
     offset: integer(q.offset, 'offset', 0, MAX_OFFSET, 0),
     limit: integer(q.limit, 'limit', 0, MAX_LIMIT, 10),
     filters,
+    latestPerClient: q.latestPerClient === true,
   };
+  if (q.latestPerClient !== undefined && typeof q.latestPerClient !== 'boolean') bad('latestPerClient must be true or false');
   if (q.groupBy !== undefined) query.groupBy = parseField(q.groupBy, 'groupBy');
   return query;
 }

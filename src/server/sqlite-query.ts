@@ -80,7 +80,13 @@ function filterSql(filter: ValidFilter, params: SqlFragment['params']): string {
 /** Compiles the filters of a query into a WHERE clause for one room (`room = ?` comes first). */
 export function whereSql(roomId: number, query: ValidQuery): SqlFragment {
   const params: SqlFragment['params'] = [roomId];
-  const clauses = ['room = ?', ...query.filters.map((f) => filterSql(f, params))];
+  const clauses = ['room = ?'];
+  if (query.latestPerClient) {
+    // Each client's newest record; served by the (room, client_id, id) index.
+    clauses.push('id IN (SELECT max(id) FROM records WHERE room = ? GROUP BY client_id)');
+    params.push(roomId);
+  }
+  clauses.push(...query.filters.map((f) => filterSql(f, params)));
   return { sql: clauses.join(' AND '), params };
 }
 

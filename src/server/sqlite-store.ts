@@ -85,6 +85,7 @@ export class SqliteStore implements Store {
       CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (room, id);
       CREATE UNIQUE INDEX IF NOT EXISTS records_cid ON records (room, client_id, cid);
       CREATE INDEX IF NOT EXISTS records_created ON records (room, created);
+      CREATE INDEX IF NOT EXISTS records_client ON records (room, client_id, id);
     `);
     for (const { name } of this.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'auto:%'`).all() as Array<{ name: string }>) {
       this.indexed.add(name);

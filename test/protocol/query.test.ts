@@ -7,7 +7,7 @@ const rejects = (query: unknown, pattern: RegExp) =>
 
 describe('validateQuery', () => {
   test('fills defaults: sort by id asc, offset 0, limit 10', () => {
-    assert.deepEqual(validateQuery({}), { sortField: { kind: 'column', name: 'id' }, sortOrder: 'asc', offset: 0, limit: 10, filters: [] });
+    assert.deepEqual(validateQuery({}), { sortField: { kind: 'column', name: 'id' }, sortOrder: 'asc', offset: 0, limit: 10, filters: [], latestPerClient: false });
     assert.equal(validateQuery(undefined).limit, 10);
   });
 

@@ -115,6 +115,24 @@ describe('search', () => {
     assert.deepEqual(filtered.type === 'result' && filtered.groups, [{ value: true, count: 2 }]);
   });
 
+  test('latestPerClient counts each client once, by its newest record (a changed vote is not counted twice)', async () => {
+    const a = await TestClient.joined(server, 'proj', 'poll', { _pk: 'voter-a' });
+    const b = await TestClient.joined(server, 'proj', 'poll', { _pk: 'voter-b' });
+    await a.publish({ option: 'x' });
+    await b.publish({ option: 'x' });
+    await a.publish({ option: 'y' }); // a changes its vote
+    const all = await a.search({ groupBy: 'data.option', limit: 0 });
+    assert.deepEqual(all.type === 'result' && all.groups, [{ value: 'x', count: 2 }, { value: 'y', count: 1 }], 'without it every record counts');
+    const latest = await a.search({ groupBy: 'data.option', limit: 0, latestPerClient: true });
+    assert.deepEqual(latest.type === 'result' && latest.groups, [{ value: 'x', count: 1 }, { value: 'y', count: 1 }]);
+    assert.equal(latest.type === 'result' && latest.total, 2);
+    const mine = await a.search({ latestPerClient: true, filters: [{ field: 'client_id', operator: '=', value: 'voter-a' }] });
+    assert.deepEqual(mine.type === 'result' && mine.records.map((r) => r.data), [{ option: 'y' }]);
+    assert.equal((await a.search({ latestPerClient: 'yes' })).type, 'err');
+    await a.close();
+    await b.close();
+  });
+
   test('a bad query answers err bad_query with the request id and the connection keeps working', async () => {
     for (const query of [
       { limit: 5000 },
