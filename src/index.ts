@@ -26,6 +26,9 @@ export function defineWidget(type: string, definition: WidgetDefinition): void {
 
 if (!customElements.get('vidget-player')) customElements.define('vidget-player', VidgetPlayer);
 
+// Built-in widgets load on demand: the core carries only these loaders.
+if (!widgets.has('poll')) widgets.registerLoader('poll', () => import('../widgets/poll/poll.js'));
+
 /** What a plain script tag sees: `window.vidget`. */
 export const vidget = { defineWidget, VidgetWidget, VidgetPlayer, widgets };
 (globalThis as { vidget?: typeof vidget }).vidget ??= vidget;
