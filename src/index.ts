@@ -27,7 +27,13 @@ export function defineWidget(type: string, definition: WidgetDefinition): void {
 if (!customElements.get('vidget-player')) customElements.define('vidget-player', VidgetPlayer);
 
 // Built-in widgets load on demand: the core carries only these loaders.
-if (!widgets.has('poll')) widgets.registerLoader('poll', () => import('../widgets/poll/poll.js'));
+const builtIns: Record<string, () => Promise<unknown>> = {
+  poll: () => import('../widgets/poll/poll.js'),
+  viewers: () => import('../widgets/viewers/viewers.js'),
+  hotspot: () => import('../widgets/hotspot/hotspot.js'),
+  chapters: () => import('../widgets/chapters/chapters.js'),
+};
+for (const [type, load] of Object.entries(builtIns)) if (!widgets.has(type)) widgets.registerLoader(type, load);
 
 /** What a plain script tag sees: `window.vidget`. */
 export const vidget = { defineWidget, VidgetWidget, VidgetPlayer, widgets };

@@ -3,6 +3,7 @@ import { VidgetWidget } from '../../src/host/vidget-widget.js';
 import { widgets } from '../../src/host/widget-registry.js';
 import type { Json, SearchGroup } from '../../src/protocol/index.js';
 import type { WidgetSocket } from '../../src/socket/index.js';
+import { cardStyles } from '../shared/card-styles.js';
 
 type MyVote = { option: string; state: 'sending' | 'waiting' | 'counted' };
 
@@ -15,18 +16,16 @@ type MyVote = { option: string; state: 'sending' | 'waiting' | 'counted' };
  */
 export class VidgetPoll extends VidgetWidget {
   static override properties = { ...VidgetWidget.properties, counts: { state: true }, mine: { state: true }, failure: { state: true } };
-  static override styles = css`
-    :host { display: block; font: 14px/1.35 system-ui, sans-serif; color: #fff; }
-    .card { background: rgb(0 0 0 / 0.78); border-radius: 10px; padding: 0.7em 0.8em; min-width: 12em; max-width: 22em; }
+  static override styles = [cardStyles, css`
+    .card { min-width: 12em; }
     h2 { font-size: 1em; margin: 0 0 0.5em; }
     [role='radiogroup'] { display: grid; gap: 0.35em; }
-    button { all: unset; box-sizing: border-box; position: relative; overflow: hidden; cursor: pointer; border: 1px solid rgb(255 255 255 / 0.45); border-radius: 6px; padding: 0.35em 0.6em; display: flex; justify-content: space-between; gap: 1em; }
-    button:focus-visible { outline: 2px solid #7cf; outline-offset: 2px; }
+    button { position: relative; overflow: hidden; display: flex; justify-content: space-between; gap: 1em; }
     button[aria-checked='true'] { border-color: #7cf; }
     .bar { position: absolute; inset: 0 auto 0 0; background: rgb(120 200 255 / 0.28); pointer-events: none; }
     .label, .pct { position: relative; }
     .status { font-size: 0.85em; opacity: 0.85; margin: 0.5em 0 0; min-height: 1.2em; }
-  `;
+  `];
 
   declare counts: Map<string, number> | undefined;
   declare mine: MyVote | undefined;
