@@ -32,6 +32,7 @@ const builtIns: Record<string, () => Promise<unknown>> = {
   viewers: () => import('../widgets/viewers/viewers.js'),
   hotspot: () => import('../widgets/hotspot/hotspot.js'),
   chapters: () => import('../widgets/chapters/chapters.js'),
+  reactions: () => import('../widgets/reactions/reactions.js'),
 };
 for (const [type, load] of Object.entries(builtIns)) if (!widgets.has(type)) widgets.registerLoader(type, load);
 

@@ -12,7 +12,7 @@ const PAGE = `
   </vidget-player>`;
 
 /** The poll's shadow root in the page (player → widget wrapper → <vidget-poll>). */
-const POLL = `document.querySelector('vidget-player').shadowRoot.querySelector('.vidget-widget').shadowRoot.querySelector('vidget-poll').shadowRoot`;
+const POLL = `document.querySelector('vidget-player')?.shadowRoot?.querySelector('.vidget-widget')?.shadowRoot?.querySelector('vidget-poll')?.shadowRoot`;
 const labels = (page: Page) => page.evaluate(`[...${POLL}.querySelectorAll('button')].map((b) => b.getAttribute('aria-label'))`) as Promise<string[]>;
 const waitLabels = (page: Page, expected: string[]) =>
   page.waitForFunction(`JSON.stringify([...${POLL}.querySelectorAll('button')].map((b) => b.getAttribute('aria-label'))) === ${JSON.stringify(JSON.stringify(expected))}`, null, { timeout: 10_000 });
