@@ -1,4 +1,5 @@
 import { ErrorCode, VidgetError, type Json } from '../protocol/index.js';
+import { Emitter } from '../player/emitter.js';
 import type { PlayerApi, PlayerEventName, PlayerListener } from '../player/player-api.js';
 import type { WidgetSocket, WidgetSocketOptions } from '../socket/index.js';
 import type { WidgetEntry } from './widget-config.js';
@@ -68,7 +69,7 @@ export function createWidgetScope(
   host: { setVisible(id: string, visible: boolean): void; user(): string | null },
 ): WidgetScope {
   const controller = new AbortController();
-  const local = new Map<string, Set<PlayerListener>>();
+  const local = new Emitter(`widget ${entry.id}`);
   const removers = new Set<() => void>();
   const timers = new Set<number>();
   const sockets = new Set<WidgetSocket>();
@@ -76,12 +77,7 @@ export function createWidgetScope(
 
   const on = (name: PlayerEventName, fn: PlayerListener): (() => void) => {
     if (!alive()) return () => {};
-    if (LOCAL_EVENTS.has(name)) {
-      let set = local.get(name);
-      if (!set) local.set(name, (set = new Set()));
-      set.add(fn);
-      return () => set!.delete(fn);
-    }
+    if (LOCAL_EVENTS.has(name)) return local.on(name, fn);
     const remove = player.on(name, fn);
     const tracked = () => {
       remove();
@@ -91,7 +87,7 @@ export function createWidgetScope(
     return tracked;
   };
   const off = (name: PlayerEventName, fn: PlayerListener): void => {
-    if (LOCAL_EVENTS.has(name)) local.get(name)?.delete(fn);
+    if (LOCAL_EVENTS.has(name)) local.off(name, fn);
     else player.off(name, fn);
   };
   const timer = (kind: 'timeout' | 'interval', fn: () => void, ms?: number): number => {
@@ -185,15 +181,7 @@ export function createWidgetScope(
 
   return {
     api,
-    emitLocal(name, ...args) {
-      for (const fn of [...(local.get(name) ?? [])]) {
-        try {
-          fn(...args);
-        } catch (error) {
-          console.error(`vidget: widget ${entry.id} threw in "${name}"`, error);
-        }
-      }
-    },
+    emitLocal: (name, ...args) => local.emit(name, ...args),
     destroy() {
       if (!alive()) return;
       controller.abort();
@@ -204,6 +192,6 @@ export function createWidgetScope(
       sockets.clear();
       local.clear();
     },
-    held: () => ({ listeners: removers.size + [...local.values()].reduce((n, s) => n + s.size, 0), timers: timers.size, sockets: sockets.size }),
+    held: () => ({ listeners: removers.size + local.count(), timers: timers.size, sockets: sockets.size }),
   };
 }

@@ -2,6 +2,7 @@ import { get, set } from 'idb-keyval';
 import type { Json } from '../protocol/index.js';
 import { vidgetStore } from '../socket/idb-store.js';
 import { WidgetSocket, type WidgetSocketOptions } from '../socket/index.js';
+import { Emitter, type Listener } from './emitter.js';
 
 /** Media events re-emitted from the `<video>`. */
 export const MEDIA_EVENTS = ['play', 'pause', 'timeupdate', 'seeking', 'seeked', 'ended', 'ratechange', 'volumechange', 'loadedmetadata'] as const;
@@ -12,7 +13,7 @@ export type RuntimeEventName = 'widgetInit' | 'widgetShow' | 'widgetHide' | 'wid
 /** Every event `on()` accepts. */
 export type PlayerEventName = MediaEventName | RuntimeEventName | (string & {});
 /** A listener; widget events pass the widget id, `variableChange` passes `(name, previous, next)`. */
-export type PlayerListener = (...args: any[]) => void;
+export type PlayerListener = Listener;
 
 /** Where a player's sockets connect and as whom. */
 export interface PlayerConnection {
@@ -31,7 +32,7 @@ export interface PlayerConnection {
 export class PlayerApi {
   /** Resolves when persistent variables are loaded. */
   readonly ready: Promise<void>;
-  private readonly listeners = new Map<string, Set<PlayerListener>>();
+  private readonly events = new Emitter('a player listener');
   private readonly variables = new Map<string, Json>();
   private readonly persistentNames = new Set<string>();
   private readonly teardown = new AbortController();
@@ -101,38 +102,22 @@ export class PlayerApi {
 
   /** Adds a listener; returns a function that removes it. */
   on(name: PlayerEventName, fn: PlayerListener): () => void {
-    let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
-    set.add(fn);
-    return () => this.off(name, fn);
+    return this.events.on(name, fn);
   }
   off(name: PlayerEventName, fn: PlayerListener): void {
-    this.listeners.get(name)?.delete(fn);
+    this.events.off(name, fn);
   }
   /** Adds a listener that runs once. */
   once(name: PlayerEventName, fn: PlayerListener): () => void {
-    const wrapper = (...args: unknown[]) => {
-      this.off(name, wrapper);
-      fn(...args);
-    };
-    return this.on(name, wrapper);
+    return this.events.once(name, fn);
   }
   /** Calls every listener of `name`; one that throws is logged and the others still run. */
   emit(name: PlayerEventName, ...args: unknown[]): void {
-    for (const fn of [...(this.listeners.get(name) ?? [])]) {
-      try {
-        fn(...args);
-      } catch (error) {
-        console.error(`vidget: a "${name}" listener threw`, error);
-      }
-    }
+    this.events.emit(name, ...args);
   }
-  /** Listeners registered for `name` (for leak checks). */
+  /** Listeners registered for `name`, or for every event (for leak checks). */
   listenerCount(name?: PlayerEventName): number {
-    if (name) return this.listeners.get(name)?.size ?? 0;
-    let n = 0;
-    for (const set of this.listeners.values()) n += set.size;
-    return n;
+    return this.events.count(name);
   }
 
   /** Sets a player-wide variable; `persistent` keeps it in IndexedDB across reloads. Emits `variableChange(name, previous, next)`. */
@@ -161,7 +146,7 @@ export class PlayerApi {
   /** Removes every listener this api added to the page. */
   destroy(): void {
     this.teardown.abort();
-    this.listeners.clear();
+    this.events.clear();
   }
 
   /** All persistent variables of this player live in one IndexedDB record. */
