@@ -449,9 +449,7 @@ export class WidgetSocket extends EventTarget {
     if (!o) return this.reportError(error);
     if (frame.code === ErrorCode.RateLimited || frame.code === ErrorCode.Unavailable) {
       // Not accepted: send again, from this one on, after a pause.
-      this.inFlight = 0;
-      this.sendQueue = [...this.outgoing.values()];
-      this.sendHead = 0;
+      this.resend();
       return this.schedulePump(1000);
     }
     // The server will never accept it (bad_frame, too_large): drop it so the rest can go.
@@ -523,10 +521,15 @@ export class WidgetSocket extends EventTarget {
   /** On every accepted connection: everything not acked goes again, in order, paced to the server's limits. */
   private startSending(limits: ServerLimits | undefined): void {
     this.pace = limits ? new TokenBucket(limits.rate * PACE, Math.max(1, Math.floor(limits.burst * PACE))) : undefined;
+    this.resend();
+    this.pump();
+  }
+
+  /** Queues every publish not acked yet to be sent again, in publish order. */
+  private resend(): void {
     this.inFlight = 0;
     this.sendQueue = [...this.outgoing.values()];
     this.sendHead = 0;
-    this.pump();
   }
 
   private pump(): void {
