@@ -15,7 +15,7 @@ import {
   parseConnectParams,
 } from '../protocol/index.js';
 import { Connection } from './connection.js';
-import { handleApi, sendHttpError } from './http-api.js';
+import { handleApi, sendHttpError, type HttpApiContext } from './http-api.js';
 import { Room } from './room.js';
 import { SqliteStore } from './sqlite-store.js';
 import { serveStatic } from './static-files.js';
@@ -140,15 +140,15 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
   };
   const stats = () => ({ rooms: rooms.size, connections });
 
+  const api: HttpApiContext = {
+    store, secret, apiKey: options.apiKey, devTokens: options.devTokens ?? false,
+    requireToken: options.requireToken ?? false, isProjectAllowed, stats,
+    drainRoom: async (name: string) => rooms.get(name)?.drain(),
+  };
   const http = createHttpServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const ctx = {
-      store, secret, apiKey: options.apiKey, devTokens: options.devTokens ?? false,
-      requireToken: options.requireToken ?? false, isProjectAllowed, stats,
-      drainRoom: async (name: string) => rooms.get(name)?.drain(),
-    };
     void (async () => {
-      if (await handleApi(ctx, req, res, url)) return;
+      if (await handleApi(api, req, res, url)) return;
       if (options.staticDir && (req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(options.staticDir, req, res, url.pathname))) return;
       sendHttpError(res, new VidgetError(ErrorCode.NotFound, 'not found'));
     })().catch((error: unknown) => {
