@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
 import { chromium } from 'playwright-core';
 import { createServer, type VidgetServer } from '../src/server/index.js';
 
@@ -19,7 +20,6 @@ export interface SocketFigures {
   bareMs: number;
 }
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 
 async function freePort(): Promise<number> {
   const probe = createNetServer().listen(0, '127.0.0.1');
@@ -36,10 +36,10 @@ async function bundle(outDir: string): Promise<SocketFigures['core'] & { lazy: S
     const code = readFileSync(join(outDir, file));
     return { bytes: code.length, gzip: gzipSync(code, { level: 9 }).length };
   };
-  // The core is vidget.js plus the chunks it imports statically; the rest load on demand.
+  // The core is vidget.js plus the chunks it imports or re-exports statically; the rest load on demand.
   const core = new Set(['vidget.js']);
   for (const file of core) {
-    for (const [, dep] of readFileSync(join(outDir, file), 'utf8').matchAll(/(?:^|[;}\s])import\s*(?:[\w*{}\s,$]+from\s*)?["']\.\/([^"']+)["']/g)) core.add(dep!);
+    for (const [, dep] of readFileSync(join(outDir, file), 'utf8').matchAll(/(?:^|[;}\s])(?:import|export)\s*(?:[\w*{}\s,$]+from\s*)?["']\.\/([^"']+)["']/g)) core.add(dep!);
   }
   const sizes = [...core].map(size);
   const lazy = readdirSync(outDir).filter((f) => f.endsWith('.js') && !core.has(f)).map((name) => ({ name, ...size(name) }));
@@ -99,7 +99,7 @@ export async function socketBench({ queued }: { queued: number }): Promise<Socke
   const pages = await createServer({ port: 0, dataDir: join(work, 'pages'), staticDir: join(work, 'static'), log: () => {} });
   const port = await freePort();
   const limits = { rateLimit: { perSecond: 1e6, burst: 1e6 }, log: () => {} };
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     await page.goto(`${pages.url}/index.html`);
