@@ -1,12 +1,12 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
 import { chromium, type Browser } from 'playwright-core';
 import { build } from 'vite';
 import { startServer } from '../server/helpers.js';
 import type { VidgetServer } from '../../src/server/index.js';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 
 /**
  * A real server serving the bundle built exactly as `npm run build` builds it, the test clip, and
@@ -18,7 +18,7 @@ export async function builtPage(body: string): Promise<{ server: VidgetServer; b
   copyFileSync('test/fixtures/clip.webm', join(dir, 'clip.webm'));
   writeFileSync(join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><title>embed</title>\n<script type="module" src="/vidget.js"></script>\n${body}`);
   const server = await startServer({ staticDir: dir });
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   return {
     server,
     browser,

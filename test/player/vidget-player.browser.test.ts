@@ -1,6 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { html, css } from 'lit';
-import { defineWidget, VidgetWidget, type VidgetPlayer, type PlayerErrorEvent, type WidgetApi } from '../../src/index.js';
+import { defineWidget, VidgetWidget, type VidgetPlayer, type WidgetApi } from '../../src/index.js';
+import { mountPlayer as mountTestPlayer } from '../browser/mount-player.js';
 import { nextEvent, testEnv, type TestEnv } from '../browser/test-env.js';
 import { until } from '../helpers/wait.js';
 
@@ -36,28 +37,7 @@ defineWidget('greedy', (api) => {
   api.webSocket({});
 });
 
-async function mountPlayer(config: unknown[]): Promise<{ player: VidgetPlayer; video: HTMLVideoElement; errors: PlayerErrorEvent[] }> {
-  const player = document.createElement('vidget-player') as VidgetPlayer;
-  player.setAttribute('project', 'player-test');
-  player.setAttribute('server', `ws://${env.host}`);
-  const errors: PlayerErrorEvent[] = [];
-  player.addEventListener('error', (e) => errors.push(e as PlayerErrorEvent));
-  const video = document.createElement('video');
-  // From the Vidget server, which answers Range requests (the runner's file server does not, and
-  // a video without them can only seek within what it has buffered).
-  video.src = `${env.http}/clip.webm`;
-  video.muted = true;
-  video.preload = 'auto';
-  const script = document.createElement('script');
-  script.type = 'application/json';
-  script.textContent = JSON.stringify(config);
-  player.append(video, script);
-  document.body.append(player);
-  await player.updateComplete;
-  if (video.readyState < 1) await nextEvent(video, 'loadedmetadata');
-  await until(() => player.playerApi !== undefined);
-  return { player, video, errors };
-}
+const mountPlayer = (config: unknown[]) => mountTestPlayer(env, 'player-test', config);
 
 const shown = (player: VidgetPlayer) => [...player.renderRoot.querySelectorAll<HTMLElement>('.vidget-widget')].map((w) => w.dataset.widgetId).sort();
 

@@ -1,27 +1,13 @@
 import { expect } from '@esm-bundle/chai';
 import '../../src/index.js'; // defines <vidget-player> and registers the built-ins
 import type { VidgetPlayer } from '../../src/index.js';
-import { nextEvent, testEnv, type TestEnv } from '../browser/test-env.js';
+import { mountPlayer } from '../browser/mount-player.js';
+import { testEnv, type TestEnv } from '../browser/test-env.js';
 import { until } from '../helpers/wait.js';
 
 let env: TestEnv;
 
-async function player(config: unknown[]): Promise<VidgetPlayer> {
-  const p = document.createElement('vidget-player') as VidgetPlayer;
-  p.setAttribute('project', 'builtins');
-  p.setAttribute('server', `ws://${env.host}`);
-  const video = document.createElement('video');
-  video.src = `${env.http}/clip.webm`;
-  video.muted = true;
-  const script = document.createElement('script');
-  script.type = 'application/json';
-  script.textContent = JSON.stringify(config);
-  p.append(video, script);
-  document.body.append(p);
-  await p.updateComplete;
-  if (video.readyState < 1) await nextEvent(video, 'loadedmetadata');
-  return p;
-}
+const player = async (config: unknown[]): Promise<VidgetPlayer> => (await mountPlayer(env, 'builtins', config)).player;
 
 /** The shadow root of a mounted built-in widget's element. */
 function widgetRoot(p: VidgetPlayer, id: string): ShadowRoot | null | undefined {
