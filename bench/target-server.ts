@@ -1,6 +1,8 @@
-// A server under test, in its own process: `vidget` or `bare-ws` (the floor: the ws README's
-// broadcast loop, per room, echoing the received buffer untouched). Tells the parent its port,
-// and answers { cpu } with process.cpuUsage() so CPU per delivery can be computed.
+// A server under test, in its own process: `vidget`, `bare-ws` (the floor: the ws README's
+// broadcast loop, per room, echoing the received buffer untouched), `socket.io` (rooms,
+// `io.to(room).emit`) or `faye` (Bayeux pub/sub). Tells the parent its port, and answers
+// { cpu, rss } so CPU per delivery and memory per connection can be computed.
+import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,12 +35,36 @@ if (kind === 'vidget') {
   });
   await new Promise((resolve) => wss.once('listening', resolve));
   port = (wss.address() as { port: number }).port;
+} else if (kind === 'socket.io') {
+  const { Server } = await import('socket.io');
+  const http = createHttpServer();
+  const sio = new Server(http, { transports: ['websocket'], perMessageDeflate: false, serveClient: false });
+  sio.on('connection', (socket) => {
+    socket.on('join', (room: string, ack: () => void) => {
+      void socket.join(room);
+      ack();
+    });
+    socket.on('pub', (room: string, data: unknown) => sio.to(room).emit('msg', data));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  port = (http.address() as { port: number }).port;
+} else if (kind === 'faye') {
+  const { default: faye } = await import('faye');
+  const http = createHttpServer();
+  new faye.NodeAdapter({ mount: '/faye', timeout: 45 }).attach(http);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  port = (http.address() as { port: number }).port;
 } else {
   throw new Error(`unknown server kind ${kind}`);
 }
 
 process.on('message', (msg: { cmd: string }) => {
   if (msg.cmd === 'cpu') process.send!({ cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
+  // Memory: after a full collection (run with --expose-gc), so garbage does not count as held.
+  if (msg.cmd === 'rss') {
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send!({ rss: process.memoryUsage().rss });
+  }
   if (msg.cmd === 'exit') process.exit(0);
 });
 process.send!({ port });

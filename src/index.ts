@@ -33,6 +33,8 @@ const builtIns: Record<string, () => Promise<unknown>> = {
   hotspot: () => import('../widgets/hotspot/hotspot.js'),
   chapters: () => import('../widgets/chapters/chapters.js'),
   reactions: () => import('../widgets/reactions/reactions.js'),
+  chat: () => import('../widgets/chat/chat.js'),
+  quiz: () => import('../widgets/quiz/quiz.js'),
 };
 for (const [type, load] of Object.entries(builtIns)) if (!widgets.has(type)) widgets.registerLoader(type, load);
 

@@ -24,10 +24,13 @@ export interface WidgetHostOptions {
   user(): string | null;
   /** A widget that could not be mounted, or that threw. */
   onError(entry: WidgetEntry, error: unknown): void;
+  /** Where `sidebar` widgets go, when not over the video (the player puts it beside or below). */
+  aside?: HTMLElement;
 }
 
 /**
- * Cues widgets by time and mounts them into the overlay: each in its own shadow root with its
+ * Cues widgets by time and mounts them into the overlay, in one region per position (widgets at
+ * the same position stack instead of covering each other): each in its own shadow root with its
  * own scoped api, torn down totally (listeners, timers, sockets) when it leaves its range or the
  * host is destroyed. Triggers (`onStart`, `onEnd`, `onClick`) run their actions.
  */
@@ -119,7 +122,7 @@ export class WidgetHost {
     // It may have left its range, or the host may be gone, while its code loaded.
     if (generation !== this.generation || !this.timeline.current.has(cue) || this.mounted.has(entry.id)) return;
     const wrapper = document.createElement('div');
-    wrapper.className = `vidget-widget pos-${entry.position}`;
+    wrapper.className = 'vidget-widget';
     wrapper.dataset.widgetId = entry.id;
     wrapper.hidden = this.hidden.has(entry.id);
     const root = wrapper.attachShadow({ mode: 'open' });
@@ -127,7 +130,7 @@ export class WidgetHost {
     const mounted: Mounted = { wrapper, scope };
     this.mounted.set(entry.id, mounted);
     if (entry.actions.onClick) wrapper.addEventListener('click', () => this.run(entry.actions.onClick!), { signal: scope.api.signal });
-    this.overlay.append(wrapper);
+    this.region(entry.position).append(wrapper);
     try {
       if (sandbox) {
         mounted.cleanup = sandbox.mountSandboxed(entry as WidgetEntry & { src: string }, scope, root, this.player, (error) => this.options.onError(entry, error));
@@ -167,9 +170,23 @@ export class WidgetHost {
       console.error(`vidget: widget ${id} threw in its cleanup`, error);
     }
     m.scope.destroy();
+    const region = m.wrapper.parentElement;
     m.wrapper.remove();
+    if (region?.classList.contains('made') && region.childElementCount === 0) region.remove();
     const entry = this.placed.get(id)?.entry;
     if (runEnd && entry) this.run(entry.actions.onEnd);
+  }
+
+  /** The stacking container of a position: the player's, or one made here (and removed when empty). */
+  private region(position: string): HTMLElement {
+    const parent = position === 'sidebar' && this.options.aside ? this.options.aside : this.overlay;
+    let region = parent.querySelector<HTMLElement>(`.region.pos-${position}`);
+    if (!region) {
+      region = document.createElement('div');
+      region.className = `region pos-${position} made`;
+      parent.append(region);
+    }
+    return region;
   }
 
   /** Runs a trigger's actions in order. */

@@ -34,19 +34,34 @@ export class VidgetPlayer extends LitElement {
     :host { display: block; position: relative; width: 100%; container-type: inline-size; }
     .stage { position: relative; line-height: 0; }
     ::slotted(video) { display: block; width: 100%; height: auto; }
-    .overlay { position: absolute; inset: 0; pointer-events: none; line-height: normal; overflow: hidden; }
-    .vidget-widget { position: absolute; pointer-events: auto; max-width: 45%; }
+    /* The overlay is laid out, not stacked: a top edge, the middle, a bottom edge. Each edge is a
+       wrapping row of regions (left, centre, right), and widgets at one position stack in their
+       region, so no widget covers another; on a narrow player a region wraps to the next line. */
+    .overlay { position: absolute; inset: 0; pointer-events: none; line-height: normal; overflow: hidden; display: flex; flex-direction: column; gap: 6px; padding: 8px 8px 52px; box-sizing: border-box; }
+    .edge { display: flex; flex-wrap: wrap; gap: 6px; min-height: 0; }
+    .edge.bottom { align-items: flex-end; }
+    .middle { flex: 1; min-height: 0; display: flex; align-items: center; justify-content: center; }
+    .region { display: flex; flex-direction: column; gap: 6px; max-width: 100%; min-width: 0; }
+    .region:empty { display: none; }
+    .vidget-widget { pointer-events: auto; min-height: 0; max-width: 100%; }
     .vidget-widget[hidden] { display: none; }
-    .pos-top-left { top: 3%; left: 2%; }
-    .pos-top-right { top: 3%; right: 2%; }
-    .pos-bottom-left { bottom: 12%; left: 2%; }
-    .pos-bottom-right { bottom: 12%; right: 2%; }
-    .pos-top { top: 3%; left: 50%; transform: translateX(-50%); }
-    .pos-bottom { bottom: 12%; left: 50%; transform: translateX(-50%); max-width: 90%; }
-    .pos-center { top: 50%; left: 50%; transform: translate(-50%, -50%); max-width: 80%; }
-    .pos-sidebar { top: 0; right: 0; bottom: 0; width: 30%; max-width: none; }
-    .pos-full { inset: 0; max-width: none; }
-    @container (max-width: 480px) { .vidget-widget { max-width: 70%; } .pos-sidebar { width: 50%; } }
+    .pos-top-left, .pos-bottom-left { margin-right: auto; align-items: flex-start; }
+    .pos-top, .pos-bottom, .pos-center { margin: 0 auto; align-items: center; }
+    .pos-top-right, .pos-bottom-right { margin-left: auto; align-items: flex-end; }
+    .pos-full { position: absolute; inset: 0; }
+    .pos-full > .vidget-widget { flex: 1; }
+    /* The sidebar: over the right of the video, which the other widgets then leave free; below
+       the video on narrow players, where a third of the width is too little to read. */
+    .aside { position: absolute; top: 0; right: 0; bottom: 0; width: 30%; line-height: normal; pointer-events: none; }
+    .aside:not(:has(.vidget-widget)) { display: none; }
+    .aside .region { height: 100%; }
+    .aside .vidget-widget { flex: 1; }
+    .stage:has(+ .aside .vidget-widget) .overlay { right: 30%; }
+    @container (max-width: 480px) {
+      .overlay { padding: 4px 4px 44px; }
+      .aside { position: static; width: auto; }
+      .stage:has(+ .aside .vidget-widget) .overlay { right: 0; }
+    }
   `;
 
   /** Project id on the Vidget server. */
@@ -76,7 +91,12 @@ export class VidgetPlayer extends LitElement {
   }
 
   override render() {
-    return html`<div class="stage" part="stage"><slot></slot><div class="overlay" part="overlay"></div></div>`;
+    return html`<div class="stage" part="stage"><slot></slot><div class="overlay" part="overlay">
+      <div class="edge top"><div class="region pos-top-left"></div><div class="region pos-top"></div><div class="region pos-top-right"></div></div>
+      <div class="middle"><div class="region pos-center"></div></div>
+      <div class="edge bottom"><div class="region pos-bottom-left"></div><div class="region pos-bottom"></div><div class="region pos-bottom-right"></div></div>
+      <div class="region pos-full"></div>
+    </div></div><div class="aside" part="aside"><div class="region pos-sidebar"></div></div>`;
   }
 
   /** Adds a widget at any time (validated like a config entry). */
@@ -107,6 +127,7 @@ export class VidgetPlayer extends LitElement {
     this.playerApi = new PlayerApi(video, this, { server, project: this.project, ...(this.token ? { token: this.token } : {}) });
     const overlay = this.renderRoot.querySelector('.overlay') as HTMLElement;
     this.host = new WidgetHost(this.playerApi, overlay, this.registry, {
+      aside: this.renderRoot.querySelector('.aside') as HTMLElement,
       user: () => this.user || null,
       onError: (entry, error) => this.report([{ index: -1, id: entry.id, message: (error as Error)?.message ?? String(error) }]),
     });

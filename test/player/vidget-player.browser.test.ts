@@ -165,7 +165,7 @@ describe('<vidget-player> with a real video', () => {
     }
     expect(player.held()).to.deep.equal({ widgets: 0, listeners: 0, timers: 0, sockets: 0 });
     expect(api.listenerCount()).to.equal(listenersBefore);
-    expect(overlay.childElementCount).to.equal(0);
+    expect(overlay.querySelectorAll('.vidget-widget').length).to.equal(0);
   });
 });
 

@@ -25,6 +25,8 @@ export class VidgetPoll extends VidgetWidget {
     .bar { position: absolute; inset: 0 auto 0 0; background: rgb(120 200 255 / 0.28); pointer-events: none; }
     .label, .pct { position: relative; }
     .status { font-size: 0.85em; opacity: 0.85; margin: 0.5em 0 0; min-height: 1.2em; }
+    /* A narrow player: options in a row. */
+    @container (max-width: 480px) { [role='radiogroup'] { display: flex; flex-wrap: wrap; } .status:empty { display: none; } }
   `];
 
   declare counts: Map<string, number> | undefined;

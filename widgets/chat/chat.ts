@@ -1,0 +1,183 @@
+import { css, html, nothing } from 'lit';
+import { VidgetWidget } from '../../src/host/vidget-widget.js';
+import { widgets } from '../../src/host/widget-registry.js';
+import type { Json, VidgetRecord } from '../../src/protocol/index.js';
+import type { WidgetSocket } from '../../src/socket/index.js';
+import { cardStyles } from '../shared/card-styles.js';
+
+/** A message on screen: stored (`id`), or own and not yet acked (`pending`). */
+interface Line {
+  key: string;
+  id?: number;
+  name: string;
+  text: string;
+  created: number;
+  promoted: boolean;
+  pending?: 'sending' | 'waiting' | 'failed';
+}
+
+const text = (record: VidgetRecord): string => String((record.data as { text?: Json } | null)?.text ?? '');
+
+/**
+ * `<vidget-chat>`: comments on the video. Persistent messages with the sender's name and time;
+ * the last `history` messages (default 50) on open, then live. A message is `promoted` (pinned on
+ * top, TwentyThree's "promoted" channel) when it says so and its sender's verified username (from
+ * a token) is one of `moderators`. Messages are text, never HTML, at most `maxLength`
+ * characters (default 280). Own messages show as sending or waiting (offline) until stored.
+ * Props: `title`, `history`, `maxLength`, `moderators` (string[]), `name` (a default display
+ * name for viewers without a token).
+ */
+export class VidgetChat extends VidgetWidget {
+  static override properties = { ...VidgetWidget.properties, lines: { state: true }, pinned: { state: true }, draft: { state: true }, failure: { state: true } };
+  static override styles = [cardStyles, css`
+    .card { display: flex; flex-direction: column; gap: 0.4em; width: 20em; max-width: 100%; box-sizing: border-box; max-height: 100%; }
+    h2 { font-size: 1em; margin: 0; }
+    ol { list-style: none; margin: 0; padding: 0; overflow-y: auto; max-height: 12em; display: grid; gap: 0.25em; overflow-wrap: anywhere; }
+    .pinned { border-left: 3px solid #fc6; padding-left: 0.4em; background: rgb(255 204 102 / 0.12); }
+    .name { font-weight: 600; }
+    time { opacity: 0.75; font-size: 0.8em; margin-left: 0.3em; }
+    .pending { opacity: 0.7; font-style: italic; }
+    form { display: flex; gap: 0.3em; }
+    input { flex: 1; min-width: 0; font: inherit; color: inherit; background: rgb(255 255 255 / 0.12); border: 1px solid rgb(255 255 255 / 0.45); border-radius: 6px; padding: 0.3em 0.5em; }
+    input:focus-visible { outline: 2px solid #7cf; outline-offset: 1px; }
+    input[aria-invalid='true'] { border-color: #f88; }
+    .hint { font-size: 0.8em; margin: 0; min-height: 1.1em; }
+    .hint.over { color: #fbb; }
+    @container (max-width: 480px) { .card { width: auto; } ol { max-height: 8em; } }
+  `];
+
+  declare lines: Line[];
+  declare pinned: Line | undefined;
+  declare draft: string;
+  declare failure: string;
+  private socket: WidgetSocket | undefined;
+  private readonly byKey = new Map<string, Line>();
+  private pendingSeq = 0;
+
+  constructor() {
+    super();
+    this.lines = [];
+    this.draft = '';
+    this.failure = '';
+  }
+
+  private get maxLength(): number {
+    const n = this.props.maxLength;
+    return typeof n === 'number' && n > 0 ? Math.min(n, 4000) : 280;
+  }
+
+  private get history(): number {
+    const n = this.props.history;
+    return typeof n === 'number' && n >= 0 ? Math.min(n, 1000) : 50;
+  }
+
+  private isPromoted(record: VidgetRecord): boolean {
+    const moderators = Array.isArray(this.props.moderators) ? this.props.moderators.map(String) : [];
+    return (record.data as { promoted?: Json } | null)?.promoted === true && record.username !== null && moderators.includes(record.username);
+  }
+
+  private nameOf(record: VidgetRecord): string {
+    // A verified username wins over the name a viewer typed for themselves.
+    const typed = (record.data as { name?: Json } | null)?.name;
+    return record.username ?? (typeof typed === 'string' && typed ? typed.slice(0, 40) : `Viewer ${record.client_id.slice(0, 4)}`);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    const socket = (this.socket = this.api.webSocket({ persistent: true }));
+    // Every (re)open: the last N stored messages. Records already shown are kept, by id.
+    socket.onOpen = () => void this.catchUp();
+    socket.onMessage = (message) => this.add(message.data);
+    socket.onError = (error) => (this.failure = error.message);
+    socket.addEventListener('statechange', () => {
+      const offline = socket.state !== 'running';
+      for (const line of this.byKey.values()) if (line.pending === 'sending' && offline) line.pending = 'waiting';
+      this.commit();
+    });
+  }
+
+  private async catchUp(): Promise<void> {
+    if (this.history === 0) return;
+    try {
+      const { records } = await this.socket!.search({ query: { sortField: 'id', sortOrder: 'desc', limit: this.history } });
+      for (const record of records) this.add(record, false);
+      this.commit();
+      this.failure = '';
+    } catch (error) {
+      this.failure = (error as Error).message;
+    }
+  }
+
+  private add(record: VidgetRecord, commit = true): void {
+    const key = `r${record.id}`;
+    if (this.byKey.has(key)) return;
+    this.byKey.set(key, { key, id: record.id, name: this.nameOf(record), text: text(record).slice(0, this.maxLength), created: record.created, promoted: this.isPromoted(record) });
+    if (commit) this.commit();
+  }
+
+  /** Rebuilds the sorted list (stored by id, then own pending ones) keeping the last `history`. */
+  private commit(): void {
+    const all = [...this.byKey.values()];
+    const stored = all.filter((l) => l.id !== undefined).sort((a, b) => a.id! - b.id!);
+    const keep = Math.max(this.history, 1);
+    for (const old of stored.slice(0, -keep)) if (!old.promoted) this.byKey.delete(old.key);
+    this.pinned = stored.filter((l) => l.promoted).at(-1);
+    this.lines = [...stored.slice(-keep).filter((l) => !l.promoted), ...all.filter((l) => l.id === undefined)];
+    this.updateComplete.then(() => {
+      const list = this.renderRoot.querySelector('ol.messages');
+      if (list) list.scrollTop = list.scrollHeight;
+    });
+  }
+
+  private send(event: Event): void {
+    event.preventDefault();
+    const body = this.draft.trim();
+    if (!body || body.length > this.maxLength) return;
+    const socket = this.socket!;
+    const data: Record<string, Json> = { text: body };
+    if (!socket.username && typeof this.props.name === 'string') data.name = this.props.name;
+    const key = `p${++this.pendingSeq}`;
+    const line: Line = { key, name: socket.username ?? (data.name as string | undefined) ?? `Viewer ${(socket.clientId ?? '').slice(0, 4)}`, text: body, created: Date.now(), promoted: false, pending: socket.state === 'running' ? 'sending' : 'waiting' };
+    this.byKey.set(key, line);
+    this.draft = '';
+    this.commit();
+    socket.publish(data).then(
+      (record) => {
+        // The broadcast copy may have arrived first: either way, one line, and the pending one goes.
+        this.byKey.delete(key);
+        this.add(record, false);
+        this.commit();
+      },
+      (error: Error) => {
+        line.pending = 'failed';
+        this.failure = error.message;
+        this.commit();
+      },
+    );
+  }
+
+  private renderLine(line: Line) {
+    const state = line.pending === 'sending' ? ' (sending…)' : line.pending === 'waiting' ? ' (waiting for the connection)' : line.pending === 'failed' ? ' (not sent)' : '';
+    return html`<li class=${line.pending ? 'pending' : nothing}><span class="name">${line.name}</span><time datetime=${new Date(line.created).toISOString()}>${new Date(line.created).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time>
+      <span class="text">${line.text}</span>${state}</li>`;
+  }
+
+  override render() {
+    const title = String(this.props.title ?? 'Comments');
+    const over = this.draft.length > this.maxLength;
+    const hint = over ? `Too long: ${this.draft.length} of at most ${this.maxLength} characters` : this.failure ? `Chat problem: ${this.failure}` : this.draft ? `${this.draft.length}/${this.maxLength}` : '';
+    return html`<section class="card" aria-labelledby="t">
+      <h2 id="t">${title}</h2>
+      ${this.pinned ? html`<p class="pinned"><span class="name">📌 ${this.pinned.name}</span> <span class="text">${this.pinned.text}</span></p>` : nothing}
+      <ol class="messages" aria-live="polite" aria-label="Messages" tabindex="0">${this.lines.map((l) => this.renderLine(l))}</ol>
+      <form @submit=${this.send}>
+        <input aria-label="Your message" placeholder="Say something" autocomplete="off" .value=${this.draft} aria-invalid=${over ? 'true' : 'false'} aria-describedby="hint"
+          @input=${(e: Event) => (this.draft = (e.target as HTMLInputElement).value)} />
+        <button ?disabled=${over || !this.draft.trim()} aria-label="Send">Send</button>
+      </form>
+      <p id="hint" class="hint ${over ? 'over' : ''}" role="status">${hint}</p>
+    </section>`;
+  }
+}
+
+widgets.define('chat', VidgetChat);
