@@ -18,7 +18,7 @@ export default defineConfig(({ mode }) =>
           // separately compressed files cost about 1 KB more. Widgets, the sandbox bridge and
           // partysocket stay lazy.
           rollupOptions: {
-            output: { manualChunks: (id: string) => (/\/widgets\/|\/sandbox-|\/partysocket\//.test(id) ? undefined : 'vidget-core') },
+            output: { manualChunks: (id: string) => (/\/partysocket\//.test(id) ? 'partysocket' : /\/widgets\/|\/sandbox-/.test(id) ? undefined : 'vidget-core') },
           },
         },
       }

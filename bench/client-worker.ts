@@ -73,9 +73,10 @@ async function connectAll(kind: Kind, port: number, count: number, room: (n: num
   return clients;
 }
 
+let go: (() => void) | undefined;
 const ready = () =>
   new Promise<void>((resolve) => {
-    process.once('message', () => resolve());
+    go = resolve;
     process.send!({ ready: true });
   });
 
@@ -111,6 +112,8 @@ async function fanout(job: FanoutJob): Promise<JobResult> {
     });
   });
   const start = performance.now();
+  // A system that drops or stalls must not hang the bench: stop after 60 s and report what is missing.
+  const deadline = new Promise<void>((resolve) => setTimeout(resolve, 60_000).unref());
   if (job.rate === 0) pump();
   else {
     // Ticks of 10 ms, so the timer's resolution does not bunch messages.
@@ -121,10 +124,10 @@ async function fanout(job: FanoutJob): Promise<JobResult> {
       if (sent >= job.messages) clearInterval(timer);
     }, 10);
   }
-  await done;
+  await Promise.race([done, deadline]);
   const elapsedMs = performance.now() - start;
   for (const c of clients) c.close();
-  return { deliveries, elapsedMs, ...percentiles(latencies, deliveries), missing: 0, connectMs };
+  return { deliveries, elapsedMs, ...percentiles(latencies, deliveries), missing: expected - deliveries, connectMs };
 }
 
 async function rooms(job: RoomsJob): Promise<JobResult> {
@@ -203,7 +206,15 @@ async function persist(job: PersistJob): Promise<JobResult> {
   return { deliveries: acked, elapsedMs, ...percentiles(latencies, acked), missing: 0, connectMs: 0 };
 }
 
-process.once('message', (job: Job) => {
+// One worker serves the whole bench run, job after job (a fresh process per job costs a second of
+// startup each).
+process.on('message', (msg: Job | { cmd: 'go' }) => {
+  if ('cmd' in msg) {
+    const start = go;
+    go = undefined;
+    return start?.();
+  }
+  const job = msg;
   const run = job.type === 'fanout' ? fanout(job) : job.type === 'rooms' ? rooms(job) : job.type === 'idle' ? idle(job) : persist(job);
   run.then(
     (result) => process.send!(result),

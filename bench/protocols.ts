@@ -46,9 +46,11 @@ export async function connect(kind: Kind, port: number, room: string, n: number)
       ? (i, t, persist = false) => ws.send(`{"type":"pub","cid":"m${n}-${cid++}","data":{"i":${i},"t":${t}},"persist":${persist}}`)
       : (i, t) => ws.send(padded(i, t));
     client.close = () => ws.terminate();
+    // Vidget: sending starts after `synced` (as WidgetSocket does). Listened for before `open`:
+    // the first frames can arrive in the same packet as the upgrade response.
+    const synced = kind === 'vidget' ? new Promise<void>((resolve) => ws.on('message', function wait(d) { if (d.toString().includes('"synced"')) { ws.off('message', wait); resolve(); } })) : undefined;
     await opened(ws);
-    // Vidget: sending starts after `hello` (the client's own wait, as WidgetSocket does).
-    if (kind === 'vidget') await new Promise<void>((resolve) => ws.on('message', function hello(d) { if (d.toString().includes('"synced"')) { ws.off('message', hello); resolve(); } }));
+    await synced;
     return client;
   }
   if (kind === 'socket.io') {

@@ -63,7 +63,8 @@ process.on('message', (msg: { cmd: string }) => {
   // Memory: after a full collection (run with --expose-gc), so garbage does not count as held.
   if (msg.cmd === 'rss') {
     (globalThis as { gc?: () => void }).gc?.();
-    process.send!({ rss: process.memoryUsage().rss });
+    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    process.send!({ rss, heapUsed, external: external + arrayBuffers });
   }
   if (msg.cmd === 'exit') process.exit(0);
 });

@@ -43,6 +43,10 @@ export const CloseCode = {
   Normal: 1000,
   /** The server is shutting down; reconnect later. */
   GoingAway: 1001,
+  /** A malformed WebSocket frame (bad opcode, unmasked, bad length): the connection is dropped. */
+  ProtocolError: 1002,
+  /** A text frame that is not valid UTF-8: the connection is dropped. */
+  InvalidPayload: 1007,
   /** A frame above the hard limit (`maxFrameBytes` × 16); the connection is dropped. */
   MessageTooBig: 1009,
   /** The server hit an unexpected condition. */

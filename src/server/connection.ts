@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import { CloseCode, type ErrorCode, type ServerFrame } from '../protocol/index.js';
 import type { FramedMessage } from './framed-message.js';
+import type { Room } from './room.js';
 import { TokenBucket } from '../protocol/index.js';
 
 /** Limits that apply to every connection. */
@@ -28,7 +29,8 @@ export class Connection {
   presenceSent = false;
   private held: Array<[number, FramedMessage]> | undefined;
   private floor = 0;
-  private readonly bucket: TokenBucket;
+  /** Made on the first frame: most connections mostly listen. */
+  private bucket: TokenBucket | undefined;
   private dropped = 0;
   private closeTimer: NodeJS.Timeout | undefined;
 
@@ -38,9 +40,14 @@ export class Connection {
     readonly username: string | null,
     readonly ip: string,
     private readonly limits: ConnectionLimits,
+    /** The room it joined. */
+    readonly room: Room,
   ) {
-    this.bucket = new TokenBucket(limits.ratePerSecond, limits.rateBurst);
-    ws.once('close', () => clearTimeout(this.closeTimer));
+  }
+
+  /** The socket closed: nothing of this connection may keep running. */
+  dispose(): void {
+    clearTimeout(this.closeTimer);
   }
 
   /** Whether the socket can still take frames. */
@@ -86,6 +93,7 @@ export class Connection {
 
   /** Takes a rate-limit token. After `rateBurst` frames dropped in a row, closes with 4008. */
   admit(): boolean {
+    this.bucket ??= new TokenBucket(this.limits.ratePerSecond, this.limits.rateBurst);
     if (this.bucket.take()) {
       this.dropped = 0;
       return true;

@@ -173,6 +173,26 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req, url));
   });
 
+  function onPong(this: WebSocket): void {
+    connectionOf.get(this)!.alive = true;
+  }
+  function onSocketError(): void {} // a reset peer; 'close' follows and cleans up
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const conn = connectionOf.get(this)!;
+    conn.alive = true;
+    onFrame(conn, conn.room, data, isBinary);
+  }
+  function onClose(this: WebSocket): void {
+    const conn = connectionOf.get(this)!;
+    conn.dispose();
+    connections--;
+    const left = (perIp.get(conn.ip) ?? 1) - 1;
+    if (left === 0) perIp.delete(conn.ip);
+    else perIp.set(conn.ip, left);
+    conn.room.leave(conn);
+    dropIfIdle(conn.room);
+  }
+
   // Checks run after the upgrade so the client learns why through a close code.
   function accept(ws: WebSocket, req: IncomingMessage, url: URL): void {
     const ip = req.socket.remoteAddress ?? 'unknown';
@@ -204,23 +224,14 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     perIp.set(ip, fromIp + 1);
     connections++;
 
-    const conn = new Connection(ws, params.clientId, username, ip, limits);
-    connectionOf.set(ws, conn);
     const room = roomFor(`${project}/${widgetId}`);
-    ws.on('pong', () => (conn.alive = true));
-    ws.on('error', () => {}); // a reset peer; 'close' follows and cleans up
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      conn.alive = true;
-      onFrame(conn, room, data, isBinary);
-    });
-    ws.once('close', () => {
-      connections--;
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left === 0) perIp.delete(ip);
-      else perIp.set(ip, left);
-      room.leave(conn);
-      dropIfIdle(room);
-    });
+    const conn = new Connection(ws, params.clientId, username, ip, limits, room);
+    connectionOf.set(ws, conn);
+    // Shared handlers (`this` is the socket), not closures per connection: idle memory counts.
+    ws.on('pong', onPong);
+    ws.on('error', onSocketError);
+    ws.on('message', onMessage);
+    ws.once('close', onClose);
     // Hold incoming frames until the room is open and this connection has joined it.
     ws.pause();
     room.ready

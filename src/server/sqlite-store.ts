@@ -7,6 +7,13 @@ import type { AppendResult, ReplayFrom, RoomInfo, RoomName, SearchResult, Store,
 import { dataFields, fieldSql, orderSql, whereSql } from './sqlite-query.js';
 
 /** Options of {@link SqliteStore}. */
+interface PendingAppend {
+  room: number;
+  records: StoredRecord[];
+  resolve(results: AppendResult[]): void;
+  reject(error: unknown): void;
+}
+
 export interface SqliteStoreOptions {
   /**
    * Create an expression index the first time a search filters, sorts or groups on a new
@@ -21,6 +28,11 @@ export interface SqliteStoreOptions {
    * at a cost in publish throughput.
    */
   durability?: 'normal' | 'full';
+  /**
+   * A cap on the database file, in bytes (a quota, or headroom on a shared disk). Past it, as on a
+   * full disk, appends fail and publishes are answered `unavailable`; nothing acked is lost.
+   */
+  maxBytes?: number;
 }
 
 interface Row {
@@ -57,6 +69,10 @@ export class SqliteStore implements Store {
   private readonly insert: Database.Statement;
   private readonly byCid: Database.Statement;
   private readonly appendMany: (room: number, records: StoredRecord[]) => AppendResult[];
+  private readonly appendBatch: (batch: PendingAppend[]) => AppendResult[][];
+  /** Appends of this event-loop turn, from every room: committed together, one transaction. */
+  private batch: PendingAppend[] = [];
+  private batchTimer: NodeJS.Immediate | undefined;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     this.file = file;
@@ -65,6 +81,10 @@ export class SqliteStore implements Store {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
+    if (options.maxBytes !== undefined) {
+      const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+      this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
+    }
     this.autoIndex = options.autoIndex ?? true;
     this.maxAutoIndexes = options.maxAutoIndexes ?? 32;
     this.db.exec(`
@@ -94,13 +114,14 @@ export class SqliteStore implements Store {
       'INSERT INTO records (room, id, client_id, cid, created, username, data) VALUES (?, ?, ?, ?, ?, ?, jsonb(?)) ON CONFLICT DO NOTHING',
     );
     this.byCid = this.db.prepare(`SELECT ${COLUMNS} FROM records WHERE room = ? AND client_id = ? AND cid = ?`);
-    this.appendMany = this.db.transaction((room: number, records: StoredRecord[]) =>
+    const insertAll = (room: number, records: StoredRecord[]) =>
       records.map((r): AppendResult => {
         const { changes } = this.insert.run(room, r.id, r.client_id, r.cid, r.created, r.username, JSON.stringify(r.data));
         if (changes === 1) return { stored: true };
         return { stored: false, existing: toRecord(this.byCid.get(room, r.client_id, r.cid) as Row) };
-      }),
-    );
+      });
+    this.appendMany = this.db.transaction(insertAll);
+    this.appendBatch = this.db.transaction((batch: PendingAppend[]) => batch.map((item) => insertAll(item.room, item.records)));
   }
 
   async openRoom(name: RoomName): Promise<RoomInfo> {
@@ -111,8 +132,34 @@ export class SqliteStore implements Store {
     return { epoch, lastId: last ?? 0 };
   }
 
-  async append(name: RoomName, records: StoredRecord[]): Promise<AppendResult[]> {
-    return this.appendMany(this.roomId(name), records);
+  append(name: RoomName, records: StoredRecord[]): Promise<AppendResult[]> {
+    return new Promise((resolve, reject) => {
+      this.batch.push({ room: this.roomId(name), records, resolve, reject });
+      // Rooms flush in their own callbacks of the same turn; one commit for all of them costs
+      // one fsync-free WAL append instead of one per room.
+      this.batchTimer ??= setImmediate(() => this.commitBatch());
+    });
+  }
+
+  private commitBatch(): void {
+    const batch = this.batch;
+    this.batch = [];
+    this.batchTimer = undefined;
+    let results: AppendResult[][];
+    try {
+      results = this.appendBatch(batch);
+    } catch {
+      // One room's failure must not fail the others: each alone, in its own transaction.
+      for (const item of batch) {
+        try {
+          item.resolve(this.appendMany(item.room, item.records));
+        } catch (error) {
+          item.reject(error);
+        }
+      }
+      return;
+    }
+    batch.forEach((item, i) => item.resolve(results[i]!));
   }
 
   async replay(name: RoomName, from: ReplayFrom, limit: number): Promise<{ records: VidgetRecord[]; truncated: boolean }> {
@@ -151,6 +198,10 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.batchTimer) {
+      clearImmediate(this.batchTimer);
+      this.commitBatch();
+    }
     if (this.db.open) this.db.close();
   }
 

@@ -9,13 +9,13 @@ const randomId = (): string => (crypto.randomUUID?.() ?? `${Date.now().toString(
  * server's dedupe on `(client_id, cid)` holds across reloads). Falls back to a fresh id per page
  * where IndexedDB is unavailable.
  */
-export async function clientId(room: string): Promise<string> {
+export async function clientId(room: string, database?: string): Promise<string> {
   const key = ['client', room];
   try {
-    const known = await get<string>(key, vidgetStore());
+    const known = await get<string>(key, vidgetStore(database));
     if (known) return known;
     const made = randomId();
-    await set(key, made, vidgetStore());
+    await set(key, made, vidgetStore(database));
     return made;
   } catch {
     return randomId();

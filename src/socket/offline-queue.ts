@@ -37,13 +37,14 @@ export class OfflineQueue {
   constructor(
     private readonly room: string,
     private readonly cap: number,
+    private readonly database?: string,
   ) {}
 
   /** Reads the room's queued entries, oldest first. */
   async load(): Promise<QueuedPublish[]> {
     try {
       const range = IDBKeyRange.bound(['outbox', this.room], ['outbox', this.room, []]);
-      const stored = await vidgetStore()('readonly', (store) => promisifyRequest(store.getAll(range)) as Promise<QueuedPublish[]>);
+      const stored = await vidgetStore(this.database)('readonly', (store) => promisifyRequest(store.getAll(range)) as Promise<QueuedPublish[]>);
       const all = [...stored.filter((e) => !this.entries.has(e.cid)), ...this.entries.values()].sort((a, b) => a.seq - b.seq);
       this.entries.clear();
       for (const e of all) this.entries.set(e.cid, e);
@@ -103,14 +104,14 @@ export class OfflineQueue {
     this.removeTimer = undefined;
     const keys = this.removing;
     this.removing = [];
-    if (keys.length > 0) await delMany(keys, vidgetStore()).catch(() => {});
+    if (keys.length > 0) await delMany(keys, vidgetStore(this.database)).catch(() => {});
   }
 
   private async flushWrites(): Promise<void> {
     const writes = this.writes;
     this.writes = [];
     try {
-      await setMany(writes.map((w) => [this.key(w.entry), w.entry]), vidgetStore());
+      await setMany(writes.map((w) => [this.key(w.entry), w.entry]), vidgetStore(this.database));
       for (const w of writes) w.resolve();
     } catch (error) {
       const failure = new VidgetError(ErrorCode.Unavailable, `could not queue the publish: ${(error as Error).message}`);

@@ -54,6 +54,12 @@ export interface WidgetSocketOptions {
   searchTimeoutMs?: number;
   /** First reconnect delay; each socket draws its own between 0.5× and 1.5× of it. Default 1000 ms. */
   reconnectDelayMs?: number;
+  /**
+   * The IndexedDB database for this socket's client id and outbox (default `vidget`). Each
+   * database is a separate viewer: a page hosting several independent viewers (a kiosk, a test
+   * harness) gives each its own.
+   */
+  database?: string;
   /** A WebSocket class, where the platform has none (Node: `WebSocket` from `ws`). */
   WebSocket?: unknown;
 }
@@ -161,7 +167,7 @@ export class WidgetSocket extends EventTarget {
     }
     if (options.catchup !== undefined) parseInterval(options.catchup);
     this.options = options;
-    this.queue = new OfflineQueue(`${options.project}/${options.widgetId}`, options.maxQueued ?? 1000);
+    this.queue = new OfflineQueue(`${options.project}/${options.widgetId}`, options.maxQueued ?? 1000, options.database);
     this.setState('starting');
     this.ready = this.start();
     this.ready.catch(() => {});
@@ -232,7 +238,7 @@ export class WidgetSocket extends EventTarget {
 
   private async start(): Promise<void> {
     const room = `${this.options.project}/${this.options.widgetId}`;
-    const [id, queued, transport] = await Promise.all([clientId(room), this.queue.load(), (partysocket ??= import('partysocket'))]);
+    const [id, queued, transport] = await Promise.all([clientId(room, this.options.database), this.queue.load(), (partysocket ??= import('partysocket'))]);
     this.clientId = id;
     this.transport = transport.PartySocket;
     if (this.state === 'stopped') return;

@@ -187,6 +187,9 @@ describe('sandboxed widgets (iframe sandbox="allow-scripts")', () => {
     expect(report.cookie).to.match(/^blocked/);
     expect(report.localStorage).to.match(/^blocked/);
     expect(report.indexedDB).to.match(/^blocked/);
+    expect(report.navigateTop).to.match(/^blocked/);
+    expect(report.popup).to.equal('allowed:no window');
+    expect(location.hash).to.not.equal('#hijacked');
     expect(report.otherSocket).to.equal('refused:bad_frame');
     expect(report.props).to.deep.equal({ color: 'blue' });
     expect(report.alias).to.equal(true);

@@ -1,0 +1,117 @@
+// Chaos: 100 widget sockets (each its own viewer: own client id, own IndexedDB outbox) publish
+// persistently while the server process is killed with SIGKILL and restarted, again and again.
+// Afterwards every publish is stored exactly once, in each client's order, and every client has
+// seen every record of its room. `npm run test:soak` runs it longer, with more kills.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer as createNetServer } from 'node:net';
+import { test } from 'node:test';
+import WebSocket from 'ws';
+import type { VidgetRecord } from '../../src/protocol/index.js';
+import { WidgetSocket } from '../../src/socket/index.js';
+import { until } from '../helpers/wait.js';
+import { tempDir } from '../server/helpers.js';
+
+const SOAK = process.env.VIDGET_SOAK === '1';
+const ROOMS = 10;
+const PER_ROOM = 10;
+const PUBLISHES = SOAK ? 150 : 20; // per client
+const KILLS = SOAK ? 12 : 3;
+const PUBLISH_EVERY_MS = SOAK ? 40 : 30;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+/** The real server (`src/server/cli.ts`) as a child process, so it can be SIGKILLed. */
+async function startProcess(port: number, dataDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts'], { env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, STATIC_DIR: 'test/fixtures' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  for await (const chunk of child.stdout!) {
+    out += chunk;
+    if (out.includes('Vidget server on')) break;
+  }
+  return child;
+}
+
+test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed ${KILLS} times: every publish stored once, in order, seen by all`, { timeout: SOAK ? 600_000 : 120_000 }, async (t) => {
+  const port = await freePort();
+  const dataDir = tempDir();
+  let server = await startProcess(port, dataDir);
+  const sockets: WidgetSocket[] = [];
+  const seen: Array<Set<number>> = [];
+  t.after(() => {
+    for (const s of sockets) s.close();
+    server.kill('SIGKILL');
+  });
+
+  for (let i = 0; i < ROOMS * PER_ROOM; i++) {
+    const socket = new WidgetSocket({ host: `127.0.0.1:${port}`, project: 'chaos', widgetId: `room${i % ROOMS}`, persistent: true, database: `chaos-${process.pid}-${i}`, reconnectDelayMs: 100, WebSocket });
+    const ids = new Set<number>();
+    socket.addEventListener('message', (e) => ids.add(e.data.id));
+    sockets.push(socket);
+    seen.push(ids);
+  }
+  await until(() => sockets.every((s) => s.state === 'running'), 'every socket running', 20_000);
+
+  // Every client publishes { c, seq } on a timer; the publishes are fire-and-forget, as a widget's.
+  let made = 0;
+  const publishing = new Promise<void>((resolve) => {
+    let seq = 0;
+    const timer = setInterval(() => {
+      for (let c = 0; c < sockets.length; c++) void sockets[c]!.publish({ c, seq }).catch((e) => assert.fail(`publish ${c}/${seq} rejected: ${e.code}`));
+      made += sockets.length;
+      if (++seq === PUBLISHES) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, PUBLISH_EVERY_MS);
+  });
+
+  // The killer: SIGKILL, restart at once on the same port and data, after some publishes landed.
+  let kills = 0;
+  const perKill = Math.floor((PUBLISHES * ROOMS * PER_ROOM) / (KILLS + 1));
+  while (kills < KILLS) {
+    await until(() => made >= perKill * (kills + 1), 'publishes before the next kill', 60_000);
+    server.kill('SIGKILL');
+    await once(server, 'exit');
+    kills++;
+    server = await startProcess(port, dataDir);
+  }
+  await publishing;
+  // Everything queued goes out once the sockets are back.
+  await until(() => sockets.every((s) => s.state === 'running' && s.queued === 0), 'every outbox empty', SOAK ? 300_000 : 60_000);
+
+  // The store: per room, each client's seqs 0..n-1 exactly once, in publish order.
+  const rooms: VidgetRecord[][] = [];
+  for (let r = 0; r < ROOMS; r++) {
+    const records: VidgetRecord[] = [];
+    while (true) {
+      const page = await sockets[r]!.search({ query: { limit: 1000, offset: records.length } });
+      records.push(...page.records);
+      if (page.records.length < 1000) break;
+    }
+    rooms.push(records);
+    const byClient = new Map<number, number[]>();
+    for (const rec of records) {
+      const { c, seq } = rec.data as { c: number; seq: number };
+      assert.equal(c % ROOMS, r, `client ${c}'s record landed in room ${r}`);
+      byClient.set(c, [...(byClient.get(c) ?? []), seq]);
+    }
+    assert.equal(byClient.size, PER_ROOM);
+    for (const [c, seqs] of byClient) assert.deepEqual(seqs, Array.from({ length: PUBLISHES }, (_, i) => i), `client ${c}: stored once each, in order`);
+  }
+  // Every client saw every record of its room (live or caught up after a restart).
+  await until(() => sockets.every((_, i) => seen[i]!.size >= rooms[i % ROOMS]!.length), 'every client to have seen its room', 30_000);
+  for (let i = 0; i < sockets.length; i++) {
+    const want = rooms[i % ROOMS]!.map((r) => r.id);
+    assert.deepEqual([...seen[i]!].filter((id) => want.includes(id)).length, want.length, `client ${i} saw all ${want.length} records`);
+  }
+  t.diagnostic(`chaos: ${kills} SIGKILLs survived, ${made} publishes made, ${rooms.flat().length} records checked: 0 lost, 0 duplicated`);
+  assert.equal(rooms.flat().length, made);
+});
