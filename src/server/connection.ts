@@ -27,7 +27,7 @@ export class Connection {
   alive = true;
   /** Whether this connection has been told the room's count. */
   presenceSent = false;
-  private held: Array<[number, FramedMessage]> | undefined;
+  private held: Array<[id: number, frame: FramedMessage | string, ack: boolean]> | undefined;
   private floor = 0;
   /** Made on the first frame: most connections mostly listen. */
   private bucket: TokenBucket | undefined;
@@ -74,8 +74,18 @@ export class Connection {
 
   /** Sends a record frame, holding it during catch-up and skipping what the replay already sent. */
   sendRecord(id: number, frame: FramedMessage): void {
-    if (this.held) this.held.push([id, frame]);
+    if (this.held) this.held.push([id, frame, false]);
     else if (id > this.floor) this.send(frame);
+  }
+
+  /**
+   * Sends the publisher's ack of record `id`, in order with the records: held during catch-up
+   * like them, so the client never sees a newer id before the replay of older ones (its resume
+   * cursor would skip them). Acks are never dropped: the client needs each to settle a publish.
+   */
+  sendAck(id: number, text: string): void {
+    if (this.held) this.held.push([id, text, true]);
+    else this.send(text);
   }
 
   /** Starts holding live records while a replay is sent. */
@@ -88,7 +98,7 @@ export class Connection {
     const held = this.held ?? [];
     this.held = undefined;
     this.floor = floor;
-    for (const [id, frame] of held) if (id > floor) this.send(frame);
+    for (const [id, frame, ack] of held) if (ack || id > floor) this.send(frame);
   }
 
   /** Takes a rate-limit token. After `rateBurst` frames dropped in a row, closes with 4008. */

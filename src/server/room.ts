@@ -237,7 +237,7 @@ export class Room {
       if (conn.clientId === record.client_id) conn.sendRecord(record.id, (own ??= framedMsg(json, persisted, true)));
       else conn.sendRecord(record.id, (frame ??= framedMsg(json, persisted, false)));
     }
-    publisher.send(`{"type":"ack","cid":${JSON.stringify(cid)},"persisted":${persisted},"record":${json}}`);
+    publisher.sendAck(record.id, `{"type":"ack","cid":${JSON.stringify(cid)},"persisted":${persisted},"record":${json}}`);
   }
 
   private remember(key: string, record: VidgetRecord, persisted: boolean): void {

@@ -430,9 +430,12 @@ export class WidgetSocket extends EventTarget {
       if (o.persist) this.queue.remove(frame.cid);
       o.resolve?.(frame.record);
     }
-    // The publisher's own copy of the record; a duplicate ack repeats one delivered before.
-    if (!frame.duplicate) {
-      if (frame.persisted && (this.cursor.since === undefined || frame.record.id > this.cursor.since)) this.cursor.since = frame.record.id;
+    // The publisher's own copy of the record; a duplicate ack repeats one delivered before, and
+    // an ack after a catch-up that already replayed the record (it was stored just before the
+    // replay read) is not a new delivery either. Acks come in order with the room's records.
+    const delivered = frame.persisted && this.cursor.since !== undefined && frame.record.id <= this.cursor.since;
+    if (!frame.duplicate && !delivered) {
+      if (frame.persisted) this.cursor.since = frame.record.id;
       this.emit(new RecordEvent(frame.record, true, frame.persisted, false), this.onMessage);
     }
     this.pump();

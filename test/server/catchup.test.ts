@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SyncedFrame } from '../../src/protocol/index.js';
-import type { VidgetServer } from '../../src/server/index.js';
+import { join } from 'node:path';
+import { SqliteStore, type ReplayFrom, type VidgetServer } from '../../src/server/index.js';
 import { TestClient, startServer, tempDir } from './helpers.js';
 
 /** Record data seen by a client in the order received (replayed and live). */
@@ -128,5 +129,41 @@ describe('restart', () => {
     assert.equal(again.type === 'result' && again.total, 2);
     await b.close();
     await server.close();
+  });
+});
+
+describe('catch-up with a slow store', () => {
+  test('a reader that publishes during its replay gets its ack after the replayed records, never before (its cursor would skip them)', async (t) => {
+    // A real SQLite store whose replay waits on the test, as a remote store's round trip would.
+    let open!: () => void;
+    class GatedStore extends SqliteStore {
+      gate: Promise<void> | undefined;
+      override async replay(name: string, from: ReplayFrom, limit: number) {
+        await this.gate;
+        return super.replay(name, from, limit);
+      }
+    }
+    const dir = tempDir();
+    const store = new GatedStore(join(dir, 'vidget.db'));
+    const server = await startServer({ dataDir: dir, store });
+    t.after(() => server.close());
+    const pub = await TestClient.joined(server, 'p', 'gated');
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await pub.publish(i)).record.id);
+    store.gate = new Promise((resolve) => (open = resolve));
+    const reader = await TestClient.connect(server, 'p', 'gated', { since: ids[1]! });
+    await reader.next('hello');
+    reader.send({ type: 'pub', cid: 'mine', data: 'mine', persist: true });
+    await pub.next('msg', (f) => f.record.data === 'mine'); // stored and broadcast while the replay waits
+    open();
+    await reader.next('synced');
+    await reader.next('ack', (f) => f.cid === 'mine');
+    const order = reader.frames.filter((f) => f.type === 'msg' || f.type === 'ack').map((f) => (f.type === 'msg' || f.type === 'ack' ? `${f.type}${f.record.id}` : ''));
+    // The reader's own record was stored before the replay read, so it is replayed too; its ack
+    // still comes (the publish must settle), and after it, never before the older records.
+    const own = ids[4]! + 1;
+    assert.deepEqual(order, [...ids.slice(2).map((id) => `msg${id}`), `msg${own}`, `ack${own}`]);
+    await pub.close();
+    await reader.close();
   });
 });

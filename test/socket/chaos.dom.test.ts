@@ -16,9 +16,9 @@ import { tempDir } from '../server/helpers.js';
 const SOAK = process.env.VIDGET_SOAK === '1';
 const ROOMS = 10;
 const PER_ROOM = 10;
-const PUBLISHES = SOAK ? 150 : 20; // per client
+const PUBLISHES = SOAK ? 300 : 20; // per client
 const KILLS = SOAK ? 12 : 3;
-const PUBLISH_EVERY_MS = SOAK ? 40 : 30;
+const PUBLISH_EVERY_MS = SOAK ? 60 : 30;
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -45,6 +45,7 @@ test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed $
   let server = await startProcess(port, dataDir);
   const sockets: WidgetSocket[] = [];
   const seen: Array<Set<number>> = [];
+  const unrecovered: number[] = [];
   t.after(() => {
     for (const s of sockets) s.close();
     server.kill('SIGKILL');
@@ -54,6 +55,7 @@ test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed $
     const socket = new WidgetSocket({ host: `127.0.0.1:${port}`, project: 'chaos', widgetId: `room${i % ROOMS}`, persistent: true, database: `chaos-${process.pid}-${i}`, reconnectDelayMs: 100, WebSocket });
     const ids = new Set<number>();
     socket.addEventListener('message', (e) => ids.add(e.data.id));
+    socket.addEventListener('synced', (e) => { if (!e.recovered) unrecovered.push(i); });
     sockets.push(socket);
     seen.push(ids);
   }
@@ -73,11 +75,14 @@ test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed $
     }, PUBLISH_EVERY_MS);
   });
 
-  // The killer: SIGKILL, restart at once on the same port and data, after some publishes landed.
+  // The killer: SIGKILL, restart at once on the same port and data, after some publishes landed
+  // and once everyone is back from the previous kill. (A client away for longer than the
+  // server's replay cap, 1,000 records, is told `recovered: false` rather than replayed: that is
+  // the documented limit, not a loss, and is asserted not to happen here.)
   let kills = 0;
   const perKill = Math.floor((PUBLISHES * ROOMS * PER_ROOM) / (KILLS + 1));
   while (kills < KILLS) {
-    await until(() => made >= perKill * (kills + 1), 'publishes before the next kill', 60_000);
+    await until(() => made >= perKill * (kills + 1) && sockets.every((s) => s.state === 'running'), 'publishes before the next kill', 60_000);
     server.kill('SIGKILL');
     await once(server, 'exit');
     kills++;
@@ -107,11 +112,15 @@ test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed $
     for (const [c, seqs] of byClient) assert.deepEqual(seqs, Array.from({ length: PUBLISHES }, (_, i) => i), `client ${c}: stored once each, in order`);
   }
   // Every client saw every record of its room (live or caught up after a restart).
-  await until(() => sockets.every((_, i) => seen[i]!.size >= rooms[i % ROOMS]!.length), 'every client to have seen its room', 30_000);
+  await until(() => sockets.every((_, i) => seen[i]!.size >= rooms[i % ROOMS]!.length), 'every client to have seen its room', 30_000).catch((e) => {
+    const short = sockets.map((_, i) => [i, rooms[i % ROOMS]!.filter((r) => !seen[i]!.has(r.id)).map((r) => r.id)] as const).filter(([, m]) => m.length > 0);
+    throw new Error(`${e.message}: ${short.length} clients short, e.g. ${JSON.stringify(short.slice(0, 3).map(([i, m]) => [i, `${m[0]}..${m.at(-1)} (${m.length})`]))}; unrecovered syncs ${JSON.stringify(unrecovered)}`);
+  });
   for (let i = 0; i < sockets.length; i++) {
     const want = rooms[i % ROOMS]!.map((r) => r.id);
     assert.deepEqual([...seen[i]!].filter((id) => want.includes(id)).length, want.length, `client ${i} saw all ${want.length} records`);
   }
+  assert.deepEqual(unrecovered, [], 'no client was told it has a gap');
   t.diagnostic(`chaos: ${kills} SIGKILLs survived, ${made} publishes made, ${rooms.flat().length} records checked: 0 lost, 0 duplicated`);
   assert.equal(rooms.flat().length, made);
 });
