@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { builtDemo, type BuiltPage } from './helpers/built-page.js';
+import { builtDemo, widgetEl, type BuiltPage } from './helpers/built-page.js';
 
 /** Where the screenshots go; look at them after `npm test` (kept out of git). */
 const SHOTS = join('test-results', 'demo-screenshots');
@@ -71,11 +71,11 @@ async function tour(demo: BuiltPage, width: number, height: number): Promise<voi
   await assertAccessible(p, `${width}px at 1 s`);
   await at(p, 3, ['watching', 'toc', 'comments', 'colour', 'react']);
   // Something in them: a vote and a comment, as a viewer would leave.
-  await p.evaluate(`${WIDGETS}.find((w) => w.dataset.widgetId === 'colour').shadowRoot.querySelector('vidget-poll').shadowRoot.querySelector('button').click()`);
-  const chat = `${WIDGETS}.find((w) => w.dataset.widgetId === 'comments').shadowRoot.querySelector('vidget-chat')`;
+  await p.evaluate(`${widgetEl('poll', 'colour')}.shadowRoot.querySelector('button').click()`);
+  const chat = widgetEl('chat', 'comments');
   await p.evaluate(`(async () => { const c = ${chat}; const input = c.shadowRoot.querySelector('input'); input.value = 'Hello from ${width}px'; input.dispatchEvent(new Event('input')); await c.updateComplete; c.shadowRoot.querySelector('form button').click(); })()`);
   await p.waitForFunction(`[...${chat}.shadowRoot.querySelectorAll('ol li:not(.pending)')].some((li) => li.textContent.includes('Hello from ${width}px'))`, null, { timeout: 10_000 });
-  await p.waitForFunction(`/Your vote: Red$/.test(${WIDGETS}.find((w) => w.dataset.widgetId === 'colour').shadowRoot.querySelector('vidget-poll').shadowRoot.querySelector('[role=status]').textContent)`, null, { timeout: 10_000 });
+  await p.waitForFunction(`/Your vote: Red$/.test(${widgetEl('poll', 'colour')}.shadowRoot.querySelector('[role=status]').textContent)`, null, { timeout: 10_000 });
   await assertLayout(p, width, `${width}px at 3 s`);
   await shot('poll');
   await assertAccessible(p, `${width}px at 3 s`);

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import type { ServerFrame } from '../../src/protocol/index.js';
+import type { ServerFrame, VidgetRecord } from '../../src/protocol/index.js';
 import { createServer, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
 
 /** A fresh data directory under the OS temp folder. */
@@ -87,6 +87,17 @@ export class TestClient {
     this.send({ type: 'search', rid, query });
     const frame = await this.next((f) => (f.type === 'result' || f.type === 'err') && f.rid === rid);
     return frame as Extract<ServerFrame, { type: 'result' | 'err' }>;
+  }
+
+  /** Every stored record of the room, in id order, read in pages of 1,000. */
+  async allRecords(): Promise<VidgetRecord[]> {
+    const records: VidgetRecord[] = [];
+    for (;;) {
+      const page = await this.search({ limit: 1000, offset: records.length });
+      if (page.type !== 'result') throw new Error(`search failed: ${page.code} ${page.message}`);
+      records.push(...page.records);
+      if (page.records.length < 1000) return records;
+    }
   }
 
   async close(): Promise<void> {

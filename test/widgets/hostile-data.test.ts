@@ -2,7 +2,7 @@
 // built-in widget as text, and nothing in them runs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { builtPage } from '../helpers/built-page.js';
+import { builtPage, widgetEl } from '../helpers/built-page.js';
 import { TestClient } from '../server/helpers.js';
 
 const PAYLOADS = [
@@ -40,7 +40,7 @@ test('HTML and JS in records are shown as text by chat, quiz and poll, dropped b
   }
   const [viewer] = await page.viewers(1);
   const v = viewer!;
-  const root = (id: string, tag: string) => `document.querySelector('vidget-player')?.shadowRoot?.querySelector('[data-widget-id="${id}"]')?.shadowRoot?.querySelector('vidget-${tag}')?.shadowRoot`;
+  const root = (id: string, tag: string) => `${widgetEl(tag, id)}?.shadowRoot`;
   await v.waitForFunction(`${root('c', 'chat')}?.querySelectorAll('ol li').length === ${PAYLOADS.length}`, null, { timeout: 10_000 });
   await v.waitForFunction(`${root('q', 'quiz')}?.querySelectorAll('ol li').length === ${PAYLOADS.length}`, null, { timeout: 10_000 });
   await v.waitForFunction(`${root('p', 'poll')}?.querySelectorAll('button').length === 2`, null, { timeout: 10_000 });
@@ -56,7 +56,8 @@ test('HTML and JS in records are shown as text by chat, quiz and poll, dropped b
   const names = (await v.evaluate(`[...${root('q', 'quiz')}.querySelectorAll('ol li .name')].map((e) => e.textContent)`)) as string[];
   assert.deepEqual(names, PAYLOADS.map((p) => p.slice(0, 40)), 'the leaderboard shows names as text (cut at 40 characters)');
   // Nothing was parsed into elements: no script, img, svg or iframe in any widget.
-  const injected = await v.evaluate(`[['c', 'chat'], ['q', 'quiz'], ['p', 'poll'], ['r', 'reactions']].map(([id, tag]) => id + ':' + document.querySelector('vidget-player').shadowRoot.querySelector('[data-widget-id="' + id + '"]').shadowRoot.querySelector('vidget-' + tag).shadowRoot.querySelectorAll('script, img, svg, iframe').length)`);
+  const widgetsShown = [['c', 'chat'], ['q', 'quiz'], ['p', 'poll'], ['r', 'reactions']];
+  const injected = await v.evaluate(`[${widgetsShown.map(([id, tag]) => `'${id}:' + ${root(id!, tag!)}.querySelectorAll('script, img, svg, iframe').length`).join(', ')}]`);
   assert.deepEqual(injected, ['c:0', 'q:0', 'p:0', 'r:0']);
   // A payload that is not one of the reaction emojis is not shown at all.
   assert.equal(await v.evaluate(`${root('r', 'reactions')}.querySelectorAll('.float').length`), 0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { builtPage } from '../helpers/built-page.js';
+import { builtPage, widgetEl } from '../helpers/built-page.js';
 
 const PAGE = `
   <vidget-player project="demo">
@@ -10,7 +10,7 @@ const PAGE = `
       [{ "id": "react", "type": "reactions", "position": "bottom-right", "props": { "emojis": ["👍", "🎉"], "perSecond": 3 } }]
     </script>
   </vidget-player>`;
-const EL = `document.querySelector('vidget-player')?.shadowRoot?.querySelector('.vidget-widget')?.shadowRoot?.querySelector('vidget-reactions')`;
+const EL = widgetEl('reactions');
 const count = (page: Page, what: 'shown' | 'received') => page.evaluate(`${EL}.${what}`) as Promise<number>;
 /** Waits until `page` has processed `n` reactions from others (messages arrive in order). */
 const received = (page: Page, n: number) => page.waitForFunction(`${EL}?.received >= ${n}`, null, { timeout: 10_000 });

@@ -4,6 +4,7 @@ import { widgets } from '../../src/host/widget-registry.js';
 import type { Json, VidgetRecord } from '../../src/protocol/index.js';
 import type { WidgetSocket } from '../../src/socket/index.js';
 import { cardStyles } from '../shared/card-styles.js';
+import { displayName } from '../shared/display-name.js';
 
 /** A message on screen: stored (`id`), or own and not yet acked (`pending`). */
 interface Line {
@@ -76,12 +77,6 @@ export class VidgetChat extends VidgetWidget {
     return (record.data as { promoted?: Json } | null)?.promoted === true && record.username !== null && moderators.includes(record.username);
   }
 
-  private nameOf(record: VidgetRecord): string {
-    // A verified username wins over the name a viewer typed for themselves.
-    const typed = (record.data as { name?: Json } | null)?.name;
-    return record.username ?? (typeof typed === 'string' && typed ? typed.slice(0, 40) : `Viewer ${record.client_id.slice(0, 4)}`);
-  }
-
   override connectedCallback(): void {
     super.connectedCallback();
     const socket = (this.socket = this.api.webSocket({ persistent: true }));
@@ -111,7 +106,7 @@ export class VidgetChat extends VidgetWidget {
   private add(record: VidgetRecord, commit = true): void {
     const key = `r${record.id}`;
     if (this.byKey.has(key)) return;
-    this.byKey.set(key, { key, id: record.id, name: this.nameOf(record), text: text(record).slice(0, this.maxLength), created: record.created, promoted: this.isPromoted(record) });
+    this.byKey.set(key, { key, id: record.id, name: displayName(record.username, record.data, record.client_id), text: text(record).slice(0, this.maxLength), created: record.created, promoted: this.isPromoted(record) });
     if (commit) this.commit();
   }
 
@@ -137,7 +132,7 @@ export class VidgetChat extends VidgetWidget {
     const data: Record<string, Json> = { text: body };
     if (!socket.username && typeof this.props.name === 'string') data.name = this.props.name;
     const key = `p${++this.pendingSeq}`;
-    const line: Line = { key, name: socket.username ?? (data.name as string | undefined) ?? `Viewer ${(socket.clientId ?? '').slice(0, 4)}`, text: body, created: Date.now(), promoted: false, pending: socket.state === 'running' ? 'sending' : 'waiting' };
+    const line: Line = { key, name: displayName(socket.username, data, socket.clientId ?? ''), text: body, created: Date.now(), promoted: false, pending: socket.state === 'running' ? 'sending' : 'waiting' };
     this.byKey.set(key, line);
     this.draft = '';
     this.commit();

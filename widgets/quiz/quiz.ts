@@ -4,6 +4,7 @@ import { widgets } from '../../src/host/widget-registry.js';
 import type { Json, VidgetRecord } from '../../src/protocol/index.js';
 import type { WidgetSocket } from '../../src/socket/index.js';
 import { cardStyles } from '../shared/card-styles.js';
+import { displayName } from '../shared/display-name.js';
 
 /** One question of the quiz props. `answer` is the index of the right option, or its text. */
 export interface QuizQuestion {
@@ -123,8 +124,10 @@ export class VidgetQuiz extends VidgetWidget {
     if (this.picked !== undefined) return;
     const question = this.questions[this.step]!;
     this.picked = option;
-    if (this.isRight(question, option)) this.score++;
-    this.status = this.isRight(question, option) ? 'Right!' : `Not quite: the answer is ${question.options[typeof question.answer === 'number' ? question.answer : question.options.indexOf(question.answer)] ?? question.answer}`;
+    const right = this.isRight(question, option);
+    if (right) this.score++;
+    const answer = typeof question.answer === 'number' ? (question.options[question.answer] ?? question.answer) : question.answer;
+    this.status = right ? 'Right!' : `Not quite: the answer is ${answer}`;
   }
 
   private next(): void {
@@ -140,11 +143,6 @@ export class VidgetQuiz extends VidgetWidget {
       () => ((this.status = ''), void this.refresh()),
       (error: Error) => (this.status = `Your score was not saved: ${error.message}`),
     );
-  }
-
-  private nameOf(record: VidgetRecord): string {
-    const typed = (record.data as { name?: Json } | null)?.name;
-    return record.username ?? (typeof typed === 'string' && typed ? typed.slice(0, 40) : `Viewer ${record.client_id.slice(0, 4)}`);
   }
 
   /** The top 10, the viewer's own score and rank, and the number of players. */
@@ -167,7 +165,7 @@ export class VidgetQuiz extends VidgetWidget {
       this.board = records.map((r, i) => {
         const score = scoreOf(r) ?? 0;
         const first = records.findIndex((o) => scoreOf(o) === score);
-        return { rank: first === -1 ? i + 1 : first + 1, name: this.nameOf(r), score, mine: r.client_id === socket.clientId };
+        return { rank: first === -1 ? i + 1 : first + 1, name: displayName(r.username, r.data, r.client_id), score, mine: r.client_id === socket.clientId };
       });
       this.players = total;
     } catch (error) {
