@@ -14,12 +14,12 @@ import {
   parseClientFrame,
   parseConnectParams,
 } from '../protocol/index.js';
-import { Connection } from './connection.js';
-import { handleApi, sendHttpError, type HttpApiContext } from './http-api.js';
-import { Room } from './room.js';
-import { SqliteStore } from './sqlite-store.js';
-import { serveStatic } from './static-files.js';
-import type { Store } from './store.js';
+import { Connection } from './rooms/connection.js';
+import { handleApi, sendHttpError, type HttpApiContext } from './http/http-api.js';
+import { Room } from './rooms/room.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import { serveStatic } from './http/static-files.js';
+import type { Store } from './store/store.js';
 import { verifyToken } from './tokens.js';
 
 /** Options of {@link createServer}; every one has a default that serves a demo page out of the box. */

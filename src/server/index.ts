@@ -1,8 +1,8 @@
 /** The Vidget server: `createServer(options)` and the stores it can use. */
 export { createServer } from './create-server.js';
 export type { ServerOptions, VidgetServer } from './create-server.js';
-export { SqliteStore } from './sqlite-store.js';
-export type { SqliteStoreOptions } from './sqlite-store.js';
-export type { AppendResult, ReplayFrom, RoomInfo, RoomName, SearchResult, Store, StoredRecord } from './store.js';
+export { SqliteStore } from './store/sqlite-store.js';
+export type { SqliteStoreOptions } from './store/sqlite-store.js';
+export type { AppendResult, ReplayFrom, RoomInfo, RoomName, SearchResult, Store, StoredRecord } from './store/store.js';
 export { createToken, verifyToken } from './tokens.js';
 export type { TokenClaims } from './tokens.js';

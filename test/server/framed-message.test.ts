@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { once } from 'node:events';
 import WebSocket, { WebSocketServer } from 'ws';
-import { FramedMessage, canWriteFramed } from '../../src/server/framed-message.js';
+import { FramedMessage, canWriteFramed } from '../../src/server/rooms/framed-message.js';
 
 test('a message framed once reaches several ws clients intact, through the fast path', async (t) => {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });

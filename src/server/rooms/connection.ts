@@ -1,8 +1,8 @@
 import type { WebSocket } from 'ws';
-import { CloseCode, type ErrorCode, type ServerFrame } from '../protocol/index.js';
+import { CloseCode, type ErrorCode, type ServerFrame } from '../../protocol/index.js';
 import type { FramedMessage } from './framed-message.js';
 import type { Room } from './room.js';
-import { TokenBucket } from '../protocol/index.js';
+import { TokenBucket } from '../../protocol/index.js';
 
 /** Limits that apply to every connection. */
 export interface ConnectionLimits {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import type { ValidQuery, VidgetRecord } from '../protocol/index.js';
+import type { ValidQuery, VidgetRecord } from '../../protocol/index.js';
 import type { AppendResult, ReplayFrom, RoomInfo, RoomName, SearchResult, Store, StoredRecord } from './store.js';
 import { dataFields, fieldSql, orderSql, whereSql } from './sqlite-query.js';
 

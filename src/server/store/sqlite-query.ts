@@ -1,4 +1,4 @@
-import type { FieldRef, FilterScalar, ValidFilter, ValidQuery } from '../protocol/index.js';
+import type { FieldRef, FilterScalar, ValidFilter, ValidQuery } from '../../protocol/index.js';
 
 /** A compiled WHERE clause: SQL text with `?` placeholders and their values, in order. */
 export interface SqlFragment {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, VidgetError, isValidName, validateQuery } from '../protocol/index.js';
-import type { Store } from './store.js';
-import { createToken, verifyToken } from './tokens.js';
+import { ErrorCode, VidgetError, isValidName, validateQuery } from '../../protocol/index.js';
+import type { Store } from '../store/store.js';
+import { createToken, verifyToken } from '../tokens.js';
 
 /** What the REST routes need from the server. */
 export interface HttpApiContext {

@@ -1,4 +1,4 @@
-import type { SearchGroup, ValidQuery, VidgetRecord } from '../protocol/index.js';
+import type { SearchGroup, ValidQuery, VidgetRecord } from '../../protocol/index.js';
 
 /** A room's name in a store: `"<project>/<widgetId>"`. */
 export type RoomName = string;

@@ -8,10 +8,10 @@ import {
   type SearchFrame,
   type ServerLimits,
   type VidgetRecord,
-} from '../protocol/index.js';
+} from '../../protocol/index.js';
 import type { Connection } from './connection.js';
 import { FramedMessage } from './framed-message.js';
-import type { ReplayFrom, RoomInfo, RoomName, Store } from './store.js';
+import type { ReplayFrom, RoomInfo, RoomName, Store } from '../store/store.js';
 
 /** Room-level settings from the server options. */
 export interface RoomOptions {
