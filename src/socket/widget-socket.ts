@@ -15,7 +15,7 @@ import {
   type ServerLimits,
   type VidgetRecord,
 } from '../protocol/index.js';
-import { clientId, randomId } from './client-id.js';
+import { clientKey, randomId, rememberClientId } from './client-id.js';
 import { OfflineQueue } from './offline-queue.js';
 import {
   CountEvent,
@@ -133,8 +133,10 @@ export class WidgetSocket extends EventTarget {
 
   /** The lifecycle state. */
   state: SocketState = 'stopped';
-  /** The stable id of this widget instance in this browser, once known. */
+  /** The public, stable id of this widget instance in this browser (records' `client_id`), once the server has said it. */
   clientId: string | undefined;
+  /** The secret the server derives `clientId` from; never shown to others. */
+  private clientKey: string | undefined;
   /** The username the server verified from the token, or null. */
   username: string | null = null;
   /** The last connection count received. */
@@ -238,8 +240,9 @@ export class WidgetSocket extends EventTarget {
 
   private async start(): Promise<void> {
     const room = `${this.options.project}/${this.options.widgetId}`;
-    const [id, queued, transport] = await Promise.all([clientId(room, this.options.database), this.queue.load(), (partysocket ??= import('partysocket'))]);
-    this.clientId = id;
+    const [client, queued, transport] = await Promise.all([clientKey(room, this.options.database), this.queue.load(), (partysocket ??= import('partysocket'))]);
+    this.clientKey = client.key;
+    this.clientId ??= client.id;
     this.transport = transport.PartySocket;
     if (this.state === 'stopped') return;
     // Publishes left by an earlier page (or socket) go first, in their order.
@@ -262,7 +265,7 @@ export class WidgetSocket extends EventTarget {
   private connect(): void {
     this.wsListeners?.abort();
     this.ws?.close(1000, 'replaced');
-    const id = this.clientId!;
+    const id = this.clientKey!;
     const base = this.options.reconnectDelayMs ?? 1000;
     const jitter = 0.5 + Math.random(); // partysocket's backoff has none: each socket draws its own
     const host = this.options.host;
@@ -385,6 +388,10 @@ export class WidgetSocket extends EventTarget {
           return this.fail(new VidgetError(ErrorCode.BadFrame, `protocol mismatch: server speaks ${frame.protocol}, this client ${PROTOCOL_VERSION}`));
         }
         this.username = frame.username;
+        if (this.clientId !== frame.client_id) {
+          this.clientId = frame.client_id;
+          void rememberClientId(`${this.options.project}/${this.options.widgetId}`, frame.client_id, this.options.database);
+        }
         this.replaying = true;
         this.setState('running');
         this.startSending(frame.limits);
