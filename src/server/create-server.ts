@@ -51,7 +51,7 @@ export interface ServerOptions {
   rateLimit?: { perSecond: number; burst: number };
   /** WebSocket connections from one address (an IPv6 /64 is one); more are closed with 4029. Default 1000. */
   maxConnectionsPerIp?: number;
-  /** HTTP sockets (not yet WebSockets) one address may hold open; more are cut at once (slowloris). Default 128. */
+  /** HTTP sockets (not yet WebSockets) one address may hold open; more are cut at once (slowloris). Default 256. */
   maxPendingPerAddress?: number;
   /** Rates that outlive a connection: connects and frames per address, frames per project, REST requests per address. */
   rates?: Partial<SharedRates>;
@@ -140,7 +140,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
   const isProjectAllowed = (project: string): boolean => !projects || projects.has(project);
   const addresses = new ClientAddress(options.trustProxy);
   const limiter = new Limiter(options.rates);
-  const guard = new ConnectionGuard(options.maxPendingPerAddress ?? 128, addresses);
+  const guard = new ConnectionGuard(options.maxPendingPerAddress ?? 256, addresses);
 
   const registry = new RoomRegistry(store, {
     maxReplay: options.maxReplay ?? 1000,

@@ -8,6 +8,7 @@ export interface TokenClaims {
   exp: number;
 }
 
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const b64 = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
 const sign = (secret: string, payload: string): Buffer => createHmac('sha256', secret).update(payload).digest();
 
@@ -33,7 +34,11 @@ export function createToken(secret: string, claims: { project: string; username:
  */
 export function verifyToken(secret: string, token: string, project: string): TokenClaims {
   const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== 'v1') throw new VidgetError(ErrorCode.Unauthorized, 'token is malformed');
+  // Strict base64url: Node's decoder skips '=', '!', spaces and standard base64's '+/', so
+  // altered tokens would otherwise verify.
+  if (parts.length !== 3 || parts[0] !== 'v1' || !BASE64URL.test(parts[1]!) || !BASE64URL.test(parts[2]!)) {
+    throw new VidgetError(ErrorCode.Unauthorized, 'token is malformed');
+  }
   const expected = sign(secret, `${parts[0]}.${parts[1]}`);
   const given = Buffer.from(parts[2]!, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

@@ -37,18 +37,27 @@ describe('bad frames get a typed error and the server keeps serving', () => {
     await c.close();
   });
 
-  test('a frame over maxFrameBytes gets too_large; one over 16× is closed with 1009', async () => {
+  test('a frame over maxFrameBytes gets too_large, refused on its size (its id read from its head); one over 2× is closed with 1009', async () => {
     const c = await TestClient.joined(server, 'p', 'big');
-    c.send({ type: 'pub', cid: 'big1', data: 'x'.repeat(2000) });
+    c.send({ type: 'pub', cid: 'big1', data: 'x'.repeat(1100) });
     const err = await c.next('err');
     assert.equal(err.code, 'too_large');
     assert.equal(err.cid, 'big1');
+    // Not JSON at all, but too large: refused as too_large, before any parse.
+    c.send(`{"type":"pub","cid":"big2","data":${'['.repeat(1100)}`);
+    assert.deepEqual(await c.next('err', (f) => f.cid === 'big2').then((f) => f.code), 'too_large');
     assert.equal((await c.publish('small')).record.data, 'small');
-    c.send('x'.repeat(20_000));
+    c.send('x'.repeat(2049));
     assert.equal((await c.closed).code, CloseCode.MessageTooBig);
     const d = await TestClient.joined(server, 'p', 'big');
     assert.equal((await d.publish('server still up')).record.data, 'server still up');
     await d.close();
+  });
+
+  test('an unfinished fragmented message is bounded: fragments past 2× maxFrameBytes close the socket with 1009', async () => {
+    const c = await TestClient.joined(server, 'p', 'fragments');
+    for (let i = 0; i < 5; i++) c.ws.send('x'.repeat(500), { fin: false });
+    assert.equal((await c.closed).code, CloseCode.MessageTooBig);
   });
 
   test('bad connection URLs are closed with 4000 and a reason', async () => {
@@ -118,7 +127,10 @@ describe('access', () => {
     const forged = `${head}.${Buffer.from(JSON.stringify({ project: 'allowed', username: 'root', exp: 4e9 })).toString('base64url')}.${sig}`;
     const wrongKey = createToken('not-k', { project: 'allowed', username: 'ann' });
     const expired = createToken('k', { project: 'allowed', username: 'ann', ttlSeconds: 1 });
-    for (const token of [forged, wrongKey, 'garbage', `${head}.${body}.`]) {
+    // A valid signature with bytes a lax base64url decoder skips or maps: '=' padding, '!', a space, standard '+/'.
+    const std = Buffer.from(sig!, 'base64url').toString('base64');
+    const lax = [`${head}.${body}.${sig}=`, `${head}.${body}.${sig}!`, `${head}.${body}.${sig} `, `${head}.${body}=.${sig}`, `${head}.${body}.${std}`].filter((t) => t !== good);
+    for (const token of [forged, wrongKey, 'garbage', `${head}.${body}.`, ...lax]) {
       const c = await TestClient.connect(server, 'allowed', 'w', { token });
       assert.equal((await c.closed).code, CloseCode.Unauthorized, token);
     }

@@ -46,9 +46,9 @@ export class TestClient {
   }
 
   /** Connects to `/parties/<project>/<widget>` with query params (`_pk` defaults to a fresh id). */
-  static async connect(server: VidgetServer, project: string, widget: string, query: Record<string, string | number> = {}): Promise<TestClient> {
+  static async connect(server: VidgetServer, project: string, widget: string, query: Record<string, string | number> = {}, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
     const params = new URLSearchParams({ _pk: `c${Math.random().toString(36).slice(2, 10)}`, ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])) });
-    const client = new TestClient(new WebSocket(`${server.wsUrl}/parties/${project}/${widget}?${params}`));
+    const client = new TestClient(new WebSocket(`${server.wsUrl}/parties/${project}/${widget}?${params}`, options));
     await new Promise<void>((resolve, reject) => {
       client.ws.once('open', () => resolve());
       client.ws.once('error', reject);
@@ -57,8 +57,8 @@ export class TestClient {
   }
 
   /** Connects and waits for the end of catch-up (`synced`). */
-  static async joined(server: VidgetServer, project: string, widget: string, query: Record<string, string | number> = {}): Promise<TestClient> {
-    const client = await TestClient.connect(server, project, widget, query);
+  static async joined(server: VidgetServer, project: string, widget: string, query: Record<string, string | number> = {}, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
+    const client = await TestClient.connect(server, project, widget, query, options);
     await client.next((f) => f.type === 'synced');
     return client;
   }

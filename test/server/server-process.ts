@@ -25,10 +25,11 @@ export interface ServerProcess {
 
 /**
  * Starts the CLI with `env` (PORT 0 unless given) and resolves once it listens. `files` runs it
- * under `ulimit -n files`; `cwd` is where it runs (relative paths such as ./data and dist/).
+ * under `ulimit -n files`; `cwd` is where it runs (relative paths such as ./data and dist/);
+ * `preload` is a module (path from the repository root) imported before the server.
  */
-export async function spawnServer(env: Record<string, string>, { files, cwd = ROOT }: { files?: number; cwd?: string } = {}): Promise<ServerProcess> {
-  const command = `${files ? `ulimit -n ${files} && ` : ''}exec "${process.execPath}" --import "${TSX}" "${CLI}"`;
+export async function spawnServer(env: Record<string, string>, { files, cwd = ROOT, preload }: { files?: number; cwd?: string; preload?: string } = {}): Promise<ServerProcess> {
+  const command = `${files ? `ulimit -n ${files} && ` : ''}exec "${process.execPath}"${preload ? ` --import "${ROOT}${preload}"` : ''} --import "${TSX}" "${CLI}"`;
   const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (chunk) => (out += chunk));
