@@ -19,7 +19,9 @@ function vidgetServer() {
     const { createServer } = await import('./src/server/index.ts');
     // Every page connects from 127.0.0.1: the shared per-address rates are tested in node.
     const unlimited = { perSecond: 1e6, burst: 1e6 };
-    server = await createServer({ port, dataDir, devTokens: true, secret: 'wtr-secret', staticDir: 'test/fixtures', log: () => {}, rates: { connectsPerAddress: unlimited, framesPerAddress: unlimited, requestsPerAddress: unlimited } });
+    // Pages use many project ids: each is a project open to viewers without a token.
+    const projects = (id) => ({ id, secret: 'wtr-secret-0123456789', anonymous: ['read', 'publish', 'search'] });
+    server = await createServer({ port, dataDir, devTokens: true, projects, staticDir: 'test/fixtures', log: () => {}, rates: { connectsPerAddress: unlimited, framesPerAddress: unlimited, requestsPerAddress: unlimited } });
     port = server.port;
   };
   return {

@@ -15,8 +15,10 @@ export const ErrorCode = {
   RateLimited: 'rate_limited',
   /** The project or room is not allowed, or the token is for another project. */
   Forbidden: 'forbidden',
-  /** The token is missing where required, tampered with, or expired. */
+  /** The token is missing where required, malformed, tampered with, or signed with another key. */
   Unauthorized: 'unauthorized',
+  /** The token has expired: get a new one (a socket with `getToken` does so by itself). */
+  TokenExpired: 'token_expired',
   /** The server cannot serve the request right now (store unavailable, shutting down). */
   Unavailable: 'unavailable',
   /** An HTTP route that does not exist. */
@@ -59,9 +61,11 @@ export const CloseCode = {
   InternalError: 1011,
   /** The connection URL is malformed: bad project/widget name, bad `since`, `catchup` or `_pk`. */
   BadRequest: 4000,
-  /** The token is missing where required, tampered with, or expired. Fatal. */
+  /** The token is missing where required, malformed, tampered with or signed with another key. Fatal. */
   Unauthorized: 4001,
-  /** Unknown project, or a token for another project. Fatal. */
+  /** The token expired: reconnect with a new one (not fatal for a socket that has `getToken`). */
+  TokenExpired: 4002,
+  /** Unknown project, a token for another project, a room the token may not read, a bad room signature, or an origin the project does not allow. Fatal. */
   Forbidden: 4003,
   /** The connection kept flooding past its rate limit after being told. */
   RateLimited: 4008,
@@ -78,6 +82,7 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.BadRequest,
   CloseCode.Unauthorized,
+  CloseCode.TokenExpired, // fatal for a fixed token; a socket with `getToken` reconnects with a new one
   CloseCode.Forbidden,
 ]);
 

@@ -21,8 +21,21 @@ export interface SearchFrame {
   query: SearchQuery;
 }
 
+/** client → server: a fresh token for this connection (before the old one expires); answered by `refreshed` or `err`. */
+export interface RefreshFrame {
+  type: 'refresh';
+  token: string;
+}
+
+/** client → server: take a record down (needs the `moderate` permission); answered by `deleted` or `err` with the same `rid`. */
+export interface DeleteFrame {
+  type: 'delete';
+  rid: string;
+  id: number;
+}
+
 /** Every frame a client may send. */
-export type ClientFrame = PublishFrame | SearchFrame;
+export type ClientFrame = PublishFrame | SearchFrame | RefreshFrame | DeleteFrame;
 
 /** server → client, first frame: who the server thinks you are and where the room stands. */
 export interface HelloFrame {
@@ -101,8 +114,21 @@ export interface ErrorFrame {
   rid?: string;
 }
 
+/** server → client: the connection's token was replaced; it is valid until `exp` (seconds since epoch). */
+export interface RefreshedFrame {
+  type: 'refreshed';
+  exp: number;
+}
+
+/** server → client: records were taken down (moderation, a user's data deleted); `rid` answers a `delete` frame. */
+export interface DeletedFrame {
+  type: 'deleted';
+  ids: number[];
+  rid?: string;
+}
+
 /** Every frame the server may send. */
-export type ServerFrame = HelloFrame | MessageFrame | AckFrame | PresenceFrame | ResultFrame | SyncedFrame | ErrorFrame;
+export type ServerFrame = HelloFrame | MessageFrame | AckFrame | PresenceFrame | ResultFrame | SyncedFrame | ErrorFrame | RefreshedFrame | DeletedFrame;
 
 const MAX_DATA_DEPTH = 32;
 
@@ -146,6 +172,13 @@ export function parseClientFrame(text: string): ClientFrame {
       if (!isValidName(f.rid)) bad('search.rid must be 1-64 of A-Z a-z 0-9 _ -');
       // The query itself is validated by validateQuery, which answers bad_query with this rid.
       return { type: 'search', rid: f.rid, query: f.query as SearchQuery };
+    case 'refresh':
+      if (typeof f.token !== 'string' || f.token.length === 0 || f.token.length > 4096) bad('refresh.token must be a token of at most 4096 characters');
+      return { type: 'refresh', token: f.token };
+    case 'delete':
+      if (!isValidName(f.rid)) bad('delete.rid must be 1-64 of A-Z a-z 0-9 _ -');
+      if (typeof f.id !== 'number' || !Number.isSafeInteger(f.id) || f.id < 1) bad('delete.id must be a record id');
+      return { type: 'delete', rid: f.rid, id: f.id };
     default:
       bad(`unknown frame type "${String(f.type).slice(0, 32)}"`);
   }

@@ -1,7 +1,7 @@
 /** The wire contract shared by the browser and the server. */
 export { ErrorCode, CloseCode, FATAL_CLOSE_CODES, VidgetError } from './errors.js';
 export type { Json, VidgetRecord } from './record.js';
-export { isValidName, parseInterval, MAX_CATCHUP_MS } from './names.js';
+export { isValidName, isValidRoom, parseInterval, MAX_CATCHUP_MS } from './names.js';
 export { CONNECT_PARAM, parseConnectParams } from './connect-params.js';
 export type { ConnectParams } from './connect-params.js';
 export { MAX_LIMIT, MAX_OFFSET, parseField, validateQuery } from './query.js';
@@ -20,11 +20,15 @@ export { PROTOCOL_VERSION, frameRef, parseClientFrame } from './frames.js';
 export type {
   AckFrame,
   ClientFrame,
+  DeletedFrame,
+  DeleteFrame,
   ErrorFrame,
   HelloFrame,
   MessageFrame,
   PresenceFrame,
   PublishFrame,
+  RefreshedFrame,
+  RefreshFrame,
   ResultFrame,
   SearchFrame,
   ServerFrame,

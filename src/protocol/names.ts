@@ -7,6 +7,18 @@ export function isValidName(value: unknown): value is string {
   return typeof value === 'string' && NAME.test(value);
 }
 
+/**
+ * A room (a widget's id, in the URL after the project): a name, optionally signed by the site's
+ * backend (`name~<43-char base64url HMAC>`, TwentyThree's signed root channel), optionally
+ * followed by up to three sub-room names (`quiz~sig/all`), 200 characters at most.
+ */
+const ROOM = /^[A-Za-z0-9_-]{1,64}(?:~[A-Za-z0-9_-]{43})?(?:\/[A-Za-z0-9_-]{1,64}){0,3}$/;
+
+/** Whether `value` is a valid room name (see {@link ROOM}). */
+export function isValidRoom(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 200 && ROOM.test(value);
+}
+
 const INTERVAL = /^(\d{1,7})(s|m|h)$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
 /** The longest catch-up interval a client may ask for. */

@@ -16,7 +16,8 @@ import { SocketServer } from './sockets/socket-server.js';
 import { startRetention } from './store/retention.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
-import { verifyToken } from './tokens.js';
+import type { ProjectConfig, ProjectResolver } from './trust/project-config.js';
+import { Projects } from './trust/projects.js';
 
 /** Options of {@link createServer}; every one has a default that serves a demo page out of the box. */
 export interface ServerOptions {
@@ -28,16 +29,15 @@ export interface ServerOptions {
   dataDir?: string;
   /** A store to use instead of the SQLite file in `dataDir`. */
   store?: Store;
-  /** Allowed project ids; when set, any other project is refused with 4003 / `forbidden`. */
-  projects?: string[];
-  /** HMAC secret for tokens. Default: read from (or created in) `<dataDir>/secret`. */
-  secret?: string;
-  /** Key that authorises `POST /api/tokens` (`Authorization: Bearer <apiKey>`). */
-  apiKey?: string;
+  /**
+   * The projects this server serves (see {@link ProjectConfig}; the CLI reads them from
+   * `vidget.config.json`), or a resolver that looks one up by id. Any other project is refused
+   * with 4003 / `forbidden`. Default: one project, `demo`, open to viewers without a token, with
+   * a secret kept in `<dataDir>/secret`.
+   */
+  projects?: ProjectConfig[] | ProjectResolver;
   /** Let anyone get a token from `POST /api/tokens` (demo/dev only). Default false. */
   devTokens?: boolean;
-  /** Refuse connections and searches without a valid token. Default false (anonymous allowed). */
-  requireToken?: boolean;
   /**
    * Folder served over HTTP at `/` (the built demo and bundle). Default: none. Dotfiles and
    * symlinks out of it are never served; the server refuses to start if `dataDir` is inside it.
@@ -99,6 +99,11 @@ export interface VidgetServer {
 }
 
 
+/** The project a server without a configuration serves: `demo`, open to viewers without a token. */
+export function demoProject(secret: string): ProjectConfig {
+  return { id: 'demo', secret, anonymous: ['read', 'publish', 'search'] };
+}
+
 /** Default {@link StorageQuota}. */
 const DEFAULT_QUOTA: StorageQuota = { roomRecords: 100_000, roomBytes: 64 * 2 ** 20, projectRecords: 1_000_000, projectBytes: 2 ** 30 };
 
@@ -131,13 +136,14 @@ function staticFiles(staticDir: string | undefined, dataDir: string): StaticFile
 export async function createServer(options: ServerOptions = {}): Promise<VidgetServer> {
   const dataDir = options.dataDir ?? './data';
   const statics = staticFiles(options.staticDir, dataDir);
+  const log = options.log ?? ((message: string, error?: unknown) => console.error(`[vidget] ${message}`, error ?? ''));
+  const projects = new Projects(options.projects ?? [demoProject(loadSecret(dataDir))]);
+  if (Array.isArray(options.projects)) {
+    for (const p of options.projects) if (!p.origins) log(`project ${p.id} allows browser connections from any origin; list its origins to refuse other sites' pages`);
+  }
   const store = options.store ?? new SqliteStore(join(dataDir, 'vidget.db'));
-  const secret = options.secret ?? loadSecret(dataDir);
   const maxFrameBytes = options.maxFrameBytes ?? 65_536;
   const rate = { perSecond: options.rateLimit?.perSecond ?? 100, burst: options.rateLimit?.burst ?? 200 };
-  const log = options.log ?? ((message: string, error?: unknown) => console.error(`[vidget] ${message}`, error ?? ''));
-  const projects = options.projects ? new Set(options.projects) : undefined;
-  const isProjectAllowed = (project: string): boolean => !projects || projects.has(project);
   const addresses = new ClientAddress(options.trustProxy);
   const limiter = new Limiter(options.rates);
   const guard = new ConnectionGuard(options.maxPendingPerAddress ?? 256, addresses);
@@ -154,14 +160,12 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     limits: { maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024, ratePerSecond: rate.perSecond, rateBurst: rate.burst },
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? 1000,
     heartbeatMs: options.heartbeatMs ?? 30_000,
-    isProjectAllowed,
-    verifyToken: (token, project) => verifyToken(secret, token, project).username,
-    requireToken: options.requireToken ?? false,
+    projects,
   });
   const stats = () => ({ rooms: registry.size, connections: sockets.connections });
   const api: HttpApiContext = {
-    store, secret, apiKey: options.apiKey, devTokens: options.devTokens ?? false,
-    requireToken: options.requireToken ?? false, isProjectAllowed, stats,
+    store, projects, registry, limiter, stats,
+    devTokens: options.devTokens ?? false,
     drainRoom: async (name: string) => registry.get(name)?.drain(),
   };
 

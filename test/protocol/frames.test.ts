@@ -16,7 +16,9 @@ describe('parseClientFrame', () => {
     badFrame('hello', /not JSON/);
     badFrame('[1,2]', /object/);
     badFrame('"pub"', /object/);
-    badFrame('{"type":"delete","cid":"a"}', /unknown frame type/);
+    badFrame('{"type":"remove","cid":"a"}', /unknown frame type/);
+    badFrame('{"type":"delete","rid":"a"}', /delete.id/);
+    badFrame('{"type":"refresh"}', /refresh.token/);
     badFrame('{}', /unknown frame type/);
   });
 

@@ -4,14 +4,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { clientIdOf } from '../../src/server/client-identity.js';
-import { createToken } from '../../src/server/index.js';
-import { startServer, TestClient } from './helpers.js';
+import { startServer, TestClient, token as makeToken } from './helpers.js';
 
 describe('client identity', () => {
   test('connecting with someone\'s public client id as _pk does not make you them: their latest vote stays theirs', async (t) => {
-    const server = await startServer({ secret: 's' });
+    const server = await startServer();
     t.after(() => server.close());
-    const token = createToken('s', { project: 'p', username: 'ann' });
+    const token = makeToken('p', 'ann');
     const ann = await TestClient.joined(server, 'p', 'poll', { token });
     await ann.publish({ option: 'a' });
     const annId = ann.clientId;
@@ -25,14 +24,14 @@ describe('client identity', () => {
   });
 
   test('the same browser secret is one client across reconnects; signed in it is another client than anonymous', async (t) => {
-    const server = await startServer({ secret: 's' });
+    const server = await startServer();
     t.after(() => server.close());
     const first = await TestClient.joined(server, 'p', 'id', { _pk: 'browser-secret' });
     const again = await TestClient.joined(server, 'p', 'id', { _pk: 'browser-secret' });
     assert.equal(first.clientId, again.clientId);
     assert.equal(first.clientId, clientIdOf('browser-secret', null));
     assert.doesNotMatch(first.clientId, /browser-secret/);
-    const signedIn = await TestClient.joined(server, 'p', 'id', { _pk: 'browser-secret', token: createToken('s', { project: 'p', username: 'ann' }) });
+    const signedIn = await TestClient.joined(server, 'p', 'id', { _pk: 'browser-secret', token: makeToken('p', 'ann') });
     assert.notEqual(signedIn.clientId, first.clientId, 'an anonymous connection never shares a signed-in user\'s id');
     const record = await first.publish({ x: 1 });
     assert.equal(record.record.client_id, first.clientId);

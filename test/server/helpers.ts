@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { ServerFrame, VidgetRecord } from '../../src/protocol/index.js';
 import { clientIdOf } from '../../src/server/client-identity.js';
-import { createServer, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
+import { createHmac } from 'node:crypto';
+import { createServer, createToken, type ProjectConfig, type ProjectResolver, type ServerOptions, type TokenRequest, type VidgetServer } from '../../src/server/index.js';
 
 /** A fresh data directory under the OS temp folder. */
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'vidget-test-'));
@@ -18,11 +19,35 @@ export const UNLIMITED_RATES = {
   framesPerAddress: { perSecond: 1e6, burst: 1e6 },
   framesPerProject: { perSecond: 1e6, burst: 1e6 },
   requestsPerAddress: { perSecond: 1e6, burst: 1e6 },
+  apiKeyCalls: { perSecond: 1e6, burst: 1e6 },
 };
 
-/** A real server on a random port with a real SQLite file in a temp directory. */
+/** The secret and API key of the test projects. */
+export const TEST_SECRET = 'test-secret-0123456789';
+export const TEST_API_KEY = 'test-api-key-0123456789';
+
+/**
+ * Every valid project id is a project (tests use many): viewers without a token may read,
+ * publish and search; tokens are signed with {@link TEST_SECRET}. `only` limits the ids.
+ */
+export function openProjects(overrides: Partial<ProjectConfig> = {}, only?: string[]): ProjectResolver {
+  return (id) => (only && !only.includes(id) ? undefined : { id, secret: TEST_SECRET, apiKey: TEST_API_KEY, anonymous: ['read', 'publish', 'search'], ...overrides });
+}
+
+/** An HS256 client token for a test project (see `createToken`). */
+export function token(project: string, sub: string, extra: Omit<TokenRequest, 'project' | 'sub'> = {}, secret = TEST_SECRET): string {
+  return createToken(secret, { project, sub, ...extra }).token;
+}
+
+/** A JWT with any header and claims (expired, another audience, `alg: none`), signed HS256 with `secret` unless the header says none. */
+export function jwt(claims: Record<string, unknown>, { secret = TEST_SECRET, header = { alg: 'HS256', typ: 'JWT' } }: { secret?: string; header?: Record<string, unknown> } = {}): string {
+  const body = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return header.alg === 'none' ? `${body}.` : `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+/** A real server on a random port with a real SQLite file in a temp directory, serving {@link openProjects}. */
 export async function startServer(options: ServerOptions = {}): Promise<VidgetServer> {
-  return createServer({ port: 0, dataDir: tempDir(), log: () => {}, ...options, rates: { ...UNLIMITED_RATES, ...options.rates } });
+  return createServer({ port: 0, dataDir: tempDir(), log: () => {}, projects: openProjects(), ...options, rates: { ...UNLIMITED_RATES, ...options.rates } });
 }
 
 const WAIT_MS = 5_000;

@@ -61,7 +61,7 @@ async function health(server: ServerProcess): Promise<{ rooms: number; connectio
 describe('memory stays bounded', () => {
   let server: ServerProcess;
   beforeEach(async () => {
-    server = await spawnServer({ DATA_DIR: tempDir(), ...UNLIMITED });
+    server = await spawnServer({ DATA_DIR: tempDir(), ...UNLIMITED }, { projects: ['mem'] });
   });
   afterEach(() => server.stop());
 

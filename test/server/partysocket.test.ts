@@ -5,12 +5,12 @@ import WebSocket from 'ws';
 import type { ServerFrame } from '../../src/protocol/index.js';
 import { createServer } from '../../src/server/index.js';
 import { clientIdOf } from '../../src/server/client-identity.js';
-import { TestClient, tempDir } from './helpers.js';
+import { TestClient, openProjects, tempDir } from './helpers.js';
 
 describe('the partysocket client', () => {
   test('connects by party/room/id, publishes, and resumes after a server restart with no gap and no duplicate', async (t) => {
     const dataDir = tempDir();
-    let server = await createServer({ port: 0, dataDir, log: () => {} });
+    let server = await createServer({ port: 0, dataDir, log: () => {}, projects: openProjects() });
     const port = server.port;
     t.after(() => server.close());
 
@@ -58,7 +58,7 @@ describe('the partysocket client', () => {
     // and another client publishes before our socket has reconnected.
     const reconnected = waitFor((f) => f.type === 'synced');
     await server.close();
-    server = await createServer({ port, dataDir, log: () => {} });
+    server = await createServer({ port, dataDir, log: () => {}, projects: openProjects() });
     const other = await TestClient.joined(server, 'proj', 'chat');
     await other.publish('while away');
     const synced = await reconnected;

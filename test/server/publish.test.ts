@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createToken, type VidgetServer } from '../../src/server/index.js';
-import { TestClient, startServer } from './helpers.js';
+import type { VidgetServer } from '../../src/server/index.js';
+import { TestClient, startServer, token as makeToken } from './helpers.js';
 
 describe('publish', () => {
   let server: VidgetServer;
-  before(async () => (server = await startServer({ secret: 'test-secret' })));
+  before(async () => (server = await startServer()));
   after(() => server.close());
 
   test('broadcasts the record to every connection, acks the publisher with the same record', async () => {
@@ -107,7 +107,7 @@ describe('publish', () => {
   });
 
   test('username comes from the verified token only, never from the frame', async () => {
-    const token = createToken('test-secret', { project: 'p1', username: 'alice' });
+    const token = makeToken('p1', 'alice');
     const a = await TestClient.joined(server, 'p1', 'users', { token });
     const hello = a.frames.find((f) => f.type === 'hello');
     assert.equal(hello?.type === 'hello' && hello.username, 'alice');

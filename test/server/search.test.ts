@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SearchQuery, VidgetRecord } from '../../src/protocol/index.js';
-import { createToken, type VidgetServer } from '../../src/server/index.js';
-import { TestClient, startServer } from './helpers.js';
+import type { VidgetServer } from '../../src/server/index.js';
+import { TestClient, startServer, token as makeToken } from './helpers.js';
 
 const ROWS = [
   { name: 'ann', score: 90, liked: true, tags: 'red blue', nested: { level: 3 } },
@@ -25,7 +25,7 @@ describe('search', () => {
   };
 
   before(async () => {
-    server = await startServer({ secret: 's' });
+    server = await startServer();
     client = await TestClient.joined(server, 'proj', 'quiz');
     records = [];
     for (const row of ROWS) records.push((await client.publish(row)).record);
@@ -177,7 +177,7 @@ describe('search', () => {
     assert.equal(notJson.status, 400);
     const empty = await fetch(`${server.url}/api/projects/proj/widgets/never-used/records`);
     assert.deepEqual(await empty.json(), { records: [], total: 0 });
-    const token = createToken('s', { project: 'proj', username: 'u' });
+    const token = makeToken('proj', 'u');
     const withToken = await fetch(`${server.url}/api/projects/proj/widgets/quiz/records`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(withToken.status, 200);
     const otherProject = await fetch(`${server.url}/api/projects/proj2/widgets/quiz/records`, { headers: { authorization: `Bearer ${token}` } });

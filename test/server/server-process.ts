@@ -1,11 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = `${ROOT}src/server/cli.ts`;
 const TSX = `${ROOT}node_modules/tsx/dist/loader.mjs`;
+
+/** A `vidget.config.json` (in a temp folder) whose projects let viewers without a token read, publish and search. */
+export function openConfig(ids: string[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'vidget-config-')), 'vidget.config.json');
+  writeFileSync(file, JSON.stringify({ projects: ids.map((id) => ({ id, anonymous: ['read', 'publish', 'search'], origins: ['http://localhost'] })) }));
+  return file;
+}
 
 /** The real server (`src/server/cli.ts`) in a child process: it can crash, be killed, and be measured alone. */
 export interface ServerProcess {
@@ -26,9 +35,11 @@ export interface ServerProcess {
 /**
  * Starts the CLI with `env` (PORT 0 unless given) and resolves once it listens. `files` runs it
  * under `ulimit -n files`; `cwd` is where it runs (relative paths such as ./data and dist/);
- * `preload` is a module (path from the repository root) imported before the server.
+ * `preload` is a module (path from the repository root) imported before the server; `projects`
+ * are served open to viewers without a token (see {@link openConfig}).
  */
-export async function spawnServer(env: Record<string, string>, { files, cwd = ROOT, preload }: { files?: number; cwd?: string; preload?: string } = {}): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, { files, cwd = ROOT, preload, projects }: { files?: number; cwd?: string; preload?: string; projects?: string[] } = {}): Promise<ServerProcess> {
+  if (projects) env = { VIDGET_CONFIG: openConfig(projects), ...env };
   const command = `${files ? `ulimit -n ${files} && ` : ''}exec "${process.execPath}"${preload ? ` --import "${ROOT}${preload}"` : ''} --import "${TSX}" "${CLI}"`;
   const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

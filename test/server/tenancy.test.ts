@@ -4,17 +4,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { CloseCode, type ServerFrame } from '../../src/protocol/index.js';
-import { createToken, type VidgetServer } from '../../src/server/index.js';
-import { startServer, TestClient } from './helpers.js';
+import type { VidgetServer } from '../../src/server/index.js';
+import { openProjects, startServer, TestClient, token } from './helpers.js';
 
-const SECRET = 'tenancy-secret';
 let server: VidgetServer;
 let b: TestClient;
-const tokenA = () => createToken(SECRET, { project: 'alpha', username: 'ann' });
-const tokenB = () => createToken(SECRET, { project: 'beta', username: 'bob' });
+const tokenA = () => token('alpha', 'ann');
+const tokenB = () => token('beta', 'bob');
 
 before(async () => {
-  server = await startServer({ secret: SECRET, requireToken: true, projects: ['alpha', 'beta'] });
+  server = await startServer({ projects: openProjects({ anonymous: false }, ['alpha', 'beta']) });
   b = await TestClient.joined(server, 'beta', 'shared', { token: tokenB() });
   for (let i = 0; i < 5; i++) await b.publish({ secret: `beta-${i}` });
 });

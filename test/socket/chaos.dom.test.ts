@@ -12,6 +12,7 @@ import type { VidgetRecord } from '../../src/protocol/index.js';
 import { WidgetSocket } from '../../src/socket/index.js';
 import { until } from '../helpers/wait.js';
 import { tempDir } from '../server/helpers.js';
+import { openConfig } from '../server/server-process.js';
 
 const SOAK = process.env.VIDGET_SOAK === '1';
 const ROOMS = 10;
@@ -19,6 +20,7 @@ const PER_ROOM = 10;
 const PUBLISHES = SOAK ? 300 : 20; // per client
 const KILLS = SOAK ? 12 : 3;
 const PUBLISH_EVERY_MS = SOAK ? 60 : 30;
+const CONFIG = openConfig(['chaos']);
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -30,7 +32,7 @@ const freePort = () =>
 
 /** The real server (`src/server/cli.ts`) as a child process, so it can be SIGKILLed. */
 async function startProcess(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts'], { env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, STATIC_DIR: 'test/fixtures', VIDGET_RATE_CONNECTS: '1000000/1000000', VIDGET_RATE_ADDRESS_FRAMES: '1000000/1000000' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts'], { env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, STATIC_DIR: 'test/fixtures', VIDGET_CONFIG: CONFIG, VIDGET_RATE_CONNECTS: '1000000/1000000', VIDGET_RATE_ADDRESS_FRAMES: '1000000/1000000' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   for await (const chunk of child.stdout!) {
     out += chunk;

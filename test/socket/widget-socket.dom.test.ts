@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { ErrorCode, VidgetError, type VidgetRecord } from '../../src/protocol/index.js';
-import { createServer, createToken, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
+import { createServer, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
 import { WidgetSocket, type RecordEvent, type SocketState, type StateChangeEvent, type WidgetSocketOptions } from '../../src/socket/index.js';
 import { nextEvent } from '../helpers/events.js';
 import { setVisibility, until } from '../helpers/wait.js';
-import { tempDir, UNLIMITED_RATES } from '../server/helpers.js';
+import { openProjects, tempDir, token, UNLIMITED_RATES } from '../server/helpers.js';
 
 let n = 0;
 const uniqueWidget = () => `w${Date.now().toString(36)}${n++}`;
@@ -18,7 +18,7 @@ class Restartable {
   private readonly dataDir = tempDir();
   constructor(private readonly options: ServerOptions = {}) {}
   async start() {
-    this.server = await createServer({ port: this.port, dataDir: this.dataDir, log: () => {}, secret: 'dom-secret', rates: UNLIMITED_RATES, ...this.options });
+    this.server = await createServer({ port: this.port, dataDir: this.dataDir, log: () => {}, projects: openProjects(), rates: UNLIMITED_RATES, ...this.options });
     this.port = this.server.port;
     return this;
   }
@@ -119,7 +119,7 @@ describe('WidgetSocket (happy-dom, real server)', () => {
 
   test('a good token sets username; getToken is asked on every connect', async () => {
     let asked = 0;
-    const s = open({ widgetId: uniqueWidget(), getToken: async () => (asked++, createToken('dom-secret', { project: 'dom', username: 'ann' })) });
+    const s = open({ widgetId: uniqueWidget(), getToken: async () => (asked++, token('dom', 'ann')) });
     await running(s);
     assert.equal(s.username, 'ann');
     assert.equal(asked, 1);

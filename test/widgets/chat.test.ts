@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { createToken } from '../../src/server/index.js';
 import { builtPage, widgetEl } from '../helpers/built-page.js';
-import { TestClient } from '../server/helpers.js';
+import { TestClient, token } from '../server/helpers.js';
 
-const SECRET = 'chat-test-secret';
 const PAGE = `
   <vidget-player project="demo">
     <video src="/clip.webm" muted></video>
@@ -28,7 +26,7 @@ const say = (page: Page, text: string) =>
 const XSS = ['<script>window.__pwned = 1</script>', '<img src=x onerror="window.__pwned = 1">'];
 
 test('chat: messages are live between viewers, a late viewer catches up on the last N, HTML stays text', async (t) => {
-  const page = await builtPage(PAGE, { secret: SECRET });
+  const page = await builtPage(PAGE);
   t.after(page.close);
   const [a, b] = await page.viewers(2);
   for (const p of [a!, b!]) await p.waitForFunction(`${CHAT}?.socket?.state === 'running'`, null, { timeout: 10_000 });
@@ -55,7 +53,7 @@ test('chat: messages are live between viewers, a late viewer catches up on the l
 });
 
 test('chat: a message over maxLength is refused with a clear message; pinned only from a moderator', async (t) => {
-  const page = await builtPage(PAGE, { secret: SECRET });
+  const page = await builtPage(PAGE);
   t.after(page.close);
   const [a] = await page.viewers(1);
   await a!.waitForFunction(`${CHAT}?.socket?.state === 'running'`, null, { timeout: 10_000 });
@@ -72,7 +70,7 @@ test('chat: a message over maxLength is refused with a clear message; pinned onl
   await viewer.publish({ text: 'pin me please', promoted: true });
   await waitTexts(a!, ['pin me please']);
   assert.equal(await a!.evaluate(`${ROOT}.querySelector('.pinned')`), null);
-  const moderator = await TestClient.joined(page.server, 'demo', room, { token: createToken(SECRET, { project: 'demo', username: 'host' }) });
+  const moderator = await TestClient.joined(page.server, 'demo', room, { token: token('demo', 'host') });
   await moderator.publish({ text: 'Welcome, everyone', promoted: true });
   await a!.waitForFunction(`${ROOT}.querySelector('.pinned')?.textContent.includes('Welcome, everyone')`, null, { timeout: 10_000 });
   assert.match((await a!.evaluate(`${ROOT}.querySelector('.pinned .name').textContent`)) as string, /host/);

@@ -1,17 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, VidgetError, isValidName, validateQuery } from '../../protocol/index.js';
+import { ErrorCode, VidgetError, isValidName, validateQuery, type Json } from '../../protocol/index.js';
+import type { Limiter } from '../limits/limiter.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { Store } from '../store/store.js';
-import { createToken, verifyToken } from '../tokens.js';
+import { createToken } from '../trust/create-token.js';
+import { authorize, type Project } from '../trust/project.js';
+import type { Projects } from '../trust/projects.js';
+import type { RoomRef } from '../trust/signed-rooms.js';
 import { decodeSegment, type RequestTarget } from './request-target.js';
 
 /** What the REST routes need from the server. */
 export interface HttpApiContext {
   store: Store;
-  secret: string;
-  apiKey: string | undefined;
+  projects: Projects;
+  registry: RoomRegistry;
+  limiter: Limiter;
+  /** Anyone may mint tokens for projects with a secret (demos only). */
   devTokens: boolean;
-  requireToken: boolean;
-  isProjectAllowed: (project: string) => boolean;
   /** Waits until everything accepted in a room is stored, so a search sees it. */
   drainRoom: (room: string) => Promise<void>;
   stats: () => { rooms: number; connections: number };
@@ -23,6 +28,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   bad_query: 400,
   too_large: 413,
   unauthorized: 401,
+  token_expired: 401,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
@@ -77,31 +83,50 @@ function params(match: RegExpExecArray): string[] {
   });
 }
 
-type Handler = (ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, target: RequestTarget, args: string[]) => Promise<void> | void;
+/** A request under `/api/projects/<p>/`: the project, and whether it carries the project's API key. */
+interface ProjectCall {
+  project: Project;
+  /** The caller is the site's backend (the API key): no token, signature or permission needed. */
+  trusted: boolean;
+}
+
+type Handler = (ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, target: RequestTarget, args: string[], call: ProjectCall | undefined) => Promise<void> | void;
+
+/** A route only the site's backend may call. */
+function backendOnly(call: ProjectCall | undefined): Project {
+  if (!call?.trusted) throw new VidgetError(ErrorCode.Unauthorized, 'this route needs the project\'s API key (Authorization: Bearer <apiKey>)');
+  return call.project;
+}
+
+/** A room of the call's project: a backend may name it plainly; anyone else as the project requires (signed). */
+function roomOf(call: ProjectCall, name: string): RoomRef {
+  return call.project.room(name, call.trusted);
+}
 
 const health: Handler = (ctx, _req, res) => json(res, 200, { status: 'ok', uptime: Math.round(process.uptime()), ...ctx.stats() });
 
 const issueToken: Handler = async (ctx, req, res) => {
-  const key = bearer(req);
-  if (!(ctx.apiKey !== undefined && key === ctx.apiKey) && !ctx.devTokens) {
-    throw new VidgetError(ErrorCode.Unauthorized, 'token issuing needs the API key (Authorization: Bearer <VIDGET_API_KEY>)');
-  }
   const body = await readJson(req);
-  if (!isValidName(body.project) || !ctx.isProjectAllowed(body.project)) throw new VidgetError(ErrorCode.Forbidden, 'unknown project');
-  const token = createToken(ctx.secret, {
-    project: body.project,
-    username: body.username as string,
+  const project = isValidName(body.project) ? ctx.projects.get(body.project) : undefined;
+  if (!project) throw new VidgetError(ErrorCode.Forbidden, 'unknown project');
+  if (!project.isApiKey(bearer(req)) && !ctx.devTokens) throw new VidgetError(ErrorCode.Unauthorized, 'minting tokens needs the project\'s API key (Authorization: Bearer <apiKey>)');
+  if (!project.canMint) throw new VidgetError(ErrorCode.BadFrame, 'this project has no secret to sign tokens with (it verifies tokens made by your own backend)');
+  const sub = body.sub ?? body.username; // `username`: the name the demo used before tokens were JWTs
+  json(res, 200, createToken(project.config.secret!, {
+    project: project.id,
+    sub: sub as string,
+    ...(body.name !== undefined ? { name: body.name as string } : {}),
+    ...(body.rooms !== undefined ? { rooms: body.rooms as Record<string, never> } : {}),
     ...(body.ttlSeconds !== undefined ? { ttlSeconds: body.ttlSeconds as number } : {}),
-  });
-  json(res, 200, { token });
+  }));
 };
 
-const searchRecords: Handler = async (ctx, req, res, target, [project = '', widgetId = '']) => {
-  if (!isValidName(project) || !isValidName(widgetId)) throw new VidgetError(ErrorCode.BadFrame, 'bad project or widget id');
-  if (!ctx.isProjectAllowed(project)) throw new VidgetError(ErrorCode.Forbidden, 'unknown project');
-  const token = bearer(req) ?? target.query.get('token') ?? undefined;
-  if (token) verifyToken(ctx.secret, token, project);
-  else if (ctx.requireToken) throw new VidgetError(ErrorCode.Unauthorized, 'a token is required');
+const searchRecords: Handler = async (ctx, req, res, target, [, name = ''], call) => {
+  const room = roomOf(call!, name);
+  if (!call!.trusted) {
+    const token = bearer(req) ?? target.query.get('token') ?? undefined;
+    authorize(await call!.project.identify(token), room, 'search');
+  }
   let raw: unknown = {};
   const text = target.query.get('query');
   if (text) {
@@ -112,20 +137,75 @@ const searchRecords: Handler = async (ctx, req, res, target, [project = '', widg
     }
   }
   const query = validateQuery(raw);
-  const room = `${project}/${widgetId}`;
-  await ctx.drainRoom(room);
-  json(res, 200, await ctx.store.search(room, query));
+  const storeRoom = `${call!.project.id}/${room.plain}`;
+  await ctx.drainRoom(storeRoom);
+  json(res, 200, await ctx.store.search(storeRoom, query));
+};
+
+const publishRecord: Handler = async (ctx, req, res, _target, [, name = ''], call) => {
+  const project = backendOnly(call);
+  const room = roomOf(call!, name);
+  const body = await readJson(req);
+  if (!('data' in body)) throw new VidgetError(ErrorCode.BadFrame, 'body.data is missing');
+  if (body.persist !== undefined && typeof body.persist !== 'boolean') throw new VidgetError(ErrorCode.BadFrame, 'body.persist must be true or false');
+  if (body.username !== undefined && (typeof body.username !== 'string' || body.username.length === 0 || body.username.length > 128)) {
+    throw new VidgetError(ErrorCode.BadFrame, 'body.username must be 1-128 characters');
+  }
+  const record = await ctx.registry.publishFromServer(`${project.id}/${room.plain}`, body.data as Json, body.persist !== false, (body.username as string | undefined) ?? null);
+  json(res, 201, record);
+};
+
+const deleteRecord: Handler = async (ctx, _req, res, _target, [, name = '', id = ''], call) => {
+  const project = backendOnly(call);
+  const room = roomOf(call!, name);
+  if (!/^\d{1,15}$/.test(id)) throw new VidgetError(ErrorCode.BadRequest, 'a record id is a number');
+  const storeRoom = `${project.id}/${room.plain}`;
+  await ctx.drainRoom(storeRoom);
+  const removed = await ctx.store.delete(storeRoom, [Number(id)]);
+  if (removed.ids.length === 0) throw new VidgetError(ErrorCode.NotFound, `no record ${id} in room ${room.plain}`);
+  await ctx.registry.removed(storeRoom, removed);
+  json(res, 200, { deleted: removed.ids });
+};
+
+const deleteUser: Handler = async (ctx, _req, res, _target, [, sub = ''], call) => {
+  const project = backendOnly(call);
+  if (sub.length === 0 || sub.length > 128) throw new VidgetError(ErrorCode.BadRequest, 'a user id (sub) is 1-128 characters');
+  const rooms = await ctx.store.deleteUser(project.id, sub);
+  for (const removed of rooms) await ctx.registry.removed(removed.room, removed);
+  json(res, 200, { deleted: rooms.reduce((n, r) => n + r.ids.length, 0), rooms: rooms.map((r) => r.room.slice(project.id.length + 1)) });
+};
+
+const listRooms: Handler = async (ctx, _req, res, _target, _args, call) => {
+  const project = backendOnly(call);
+  const rooms = await ctx.store.listRooms(project.id);
+  json(res, 200, { rooms: rooms.map((r) => ({ room: r.room.slice(project.id.length + 1), records: r.records, bytes: r.bytes, connections: ctx.registry.get(r.room)?.connections.size ?? 0 })) });
 };
 
 /** Every route: a path pattern and its handler per method (HEAD is served by GET). */
 const ROUTES: Array<{ path: RegExp; methods: Record<string, Handler> }> = [
   { path: /^\/api\/health$/, methods: { GET: health } },
   { path: /^\/api\/tokens$/, methods: { POST: issueToken } },
-  { path: /^\/api\/projects\/([^/]+)\/widgets\/([^/]+)\/records$/, methods: { GET: searchRecords } },
+  { path: /^\/api\/projects\/([^/]+)\/widgets\/([^/]+)\/records$/, methods: { GET: searchRecords, POST: publishRecord } },
+  { path: /^\/api\/projects\/([^/]+)\/widgets\/([^/]+)\/records\/([^/]+)$/, methods: { DELETE: deleteRecord } },
+  { path: /^\/api\/projects\/([^/]+)\/users\/([^/]+)\/records$/, methods: { DELETE: deleteUser } },
+  { path: /^\/api\/projects\/([^/]+)\/rooms$/, methods: { GET: listRooms } },
 ];
 
 /** The methods a route answers, for `Allow` and CORS preflights. */
 const allowed = (methods: Record<string, Handler>): string => [...Object.keys(methods), ...('GET' in methods ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+
+/** For `/api/projects/<p>/…`: the project (404 if unknown), CORS by its origins, the API key, its rate. */
+function projectCall(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, id: string): ProjectCall {
+  const project = isValidName(id) ? ctx.projects.get(id) : undefined;
+  if (!project) throw new VidgetError(ErrorCode.Forbidden, 'unknown project');
+  const origin = project.corsOrigin(req.headers.origin);
+  if (origin) res.setHeader('access-control-allow-origin', origin);
+  else res.removeHeader('access-control-allow-origin');
+  if (project.config.origins) res.setHeader('vary', 'Origin');
+  const trusted = project.isApiKey(bearer(req));
+  if (trusted && !ctx.limiter.apiKey(project.id)) throw new VidgetError(ErrorCode.RateLimited, 'too many server API calls for this project; retry later');
+  return { project, trusted };
+}
 
 /**
  * The REST API under `/api/`. Returns false for other paths. Every error is answered here as
@@ -133,13 +213,15 @@ const allowed = (methods: Record<string, Handler>): string => [...Object.keys(me
  */
 export async function handleApi(ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<boolean> {
   if (!target.pathname.startsWith('/api/')) return false;
-  // Widgets run on the page owner's origin, never on ours. Credentials are tokens, not cookies,
-  // so any origin may call the API.
+  // Credentials are tokens and keys, never cookies: routes outside a project allow any origin;
+  // a project's routes allow its `origins`.
   res.setHeader('access-control-allow-origin', '*');
   try {
     for (const route of ROUTES) {
       const match = route.path.exec(target.pathname);
       if (!match) continue;
+      const args = params(match);
+      const call = target.pathname.startsWith('/api/projects/') ? projectCall(ctx, req, res, args[0]!) : undefined;
       if (req.method === 'OPTIONS') {
         res.writeHead(204, { 'access-control-allow-methods': allowed(route.methods), 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '86400' });
         res.end();
@@ -150,7 +232,7 @@ export async function handleApi(ctx: HttpApiContext, req: IncomingMessage, res: 
         sendHttpError(res, new VidgetError(ErrorCode.MethodNotAllowed, `${req.method} is not allowed here; use ${allowed(route.methods)}`), { allow: allowed(route.methods) });
         return true;
       }
-      await handler(ctx, req, res, target, params(match));
+      await handler(ctx, req, res, target, args, call);
       return true;
     }
     throw new VidgetError(ErrorCode.NotFound, `no route ${String(req.method).slice(0, 16)} ${target.pathname.slice(0, 200)}`);

@@ -16,6 +16,8 @@ export interface SharedRates {
   framesPerProject: Rate;
   /** REST requests per address. Default 50/s, burst 100. */
   requestsPerAddress: Rate;
+  /** Server API calls per project API key. Default 100/s, burst 200. */
+  apiKeyCalls: Rate;
 }
 
 /** Defaults of {@link SharedRates}. */
@@ -24,6 +26,7 @@ export const DEFAULT_RATES: SharedRates = {
   framesPerAddress: { perSecond: 500, burst: 1000 },
   framesPerProject: { perSecond: 5000, burst: 10_000 },
   requestsPerAddress: { perSecond: 50, burst: 100 },
+  apiKeyCalls: { perSecond: 100, burst: 200 },
 };
 
 /**
@@ -35,6 +38,7 @@ export class Limiter {
   private readonly addressFrames: KeyedBuckets;
   private readonly projectFrames: KeyedBuckets;
   private readonly requests: KeyedBuckets;
+  private readonly apiKeys: KeyedBuckets;
 
   constructor(rates: Partial<SharedRates> = {}) {
     const r = { ...DEFAULT_RATES, ...rates };
@@ -42,6 +46,7 @@ export class Limiter {
     this.addressFrames = new KeyedBuckets(r.framesPerAddress.perSecond, r.framesPerAddress.burst);
     this.projectFrames = new KeyedBuckets(r.framesPerProject.perSecond, r.framesPerProject.burst);
     this.requests = new KeyedBuckets(r.requestsPerAddress.perSecond, r.requestsPerAddress.burst);
+    this.apiKeys = new KeyedBuckets(r.apiKeyCalls.perSecond, r.apiKeyCalls.burst);
   }
 
   /** A WebSocket connect from `address` (a limit key). */
@@ -57,5 +62,10 @@ export class Limiter {
   /** A REST request from `address`. */
   request(address: string): boolean {
     return this.requests.take(address);
+  }
+
+  /** A server API call with `project`'s API key. */
+  apiKey(project: string): boolean {
+    return this.apiKeys.take(project);
   }
 }

@@ -2,6 +2,8 @@ import type { WebSocket } from 'ws';
 import { CloseCode, type ErrorCode, type ServerFrame } from '../../protocol/index.js';
 import type { FramedMessage } from './framed-message.js';
 import type { Room } from './room.js';
+import type { RoomRef } from '../trust/signed-rooms.js';
+import type { Identity } from '../trust/token-verifier.js';
 import { TokenBucket } from '../../protocol/index.js';
 
 /** Limits that apply to every connection. */
@@ -39,14 +41,27 @@ export class Connection {
   constructor(
     readonly ws: WebSocket,
     readonly clientId: string,
-    readonly username: string | null,
+    /** Who the token (or its absence) says this is; replaced by a `refresh`. */
+    public identity: Identity,
     /** The client's address as limits count it (an IPv6 /64 is one). */
     readonly ip: string,
     private readonly limits: ConnectionLimits,
     /** The room it joined. */
     readonly room: Room,
+    /** The room's name as the client asked for it (permissions are checked against it). */
+    readonly roomName: RoomRef,
   ) {
     this.project = room.name.slice(0, room.name.indexOf('/'));
+  }
+
+  /** The verified username records carry, or null. */
+  get username(): string | null {
+    return this.identity.username;
+  }
+
+  /** Whether the connection's token has expired (checked on every frame and heartbeat). */
+  get expired(): boolean {
+    return this.identity.exp !== undefined && this.identity.exp * 1000 <= Date.now();
   }
 
   /** The socket closed: nothing of this connection may keep running. */

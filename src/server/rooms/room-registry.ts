@@ -1,5 +1,7 @@
-import type { Expired, RoomName, Store, Usage } from '../store/store.js';
+import type { Expired, Removed, RoomName, Store, Usage } from '../store/store.js';
+import type { Json, VidgetRecord } from '../../protocol/index.js';
 import { Room, type RoomOptions } from './room.js';
+import { ServerPublisher } from './server-publisher.js';
 
 /** Room settings shared by every room; the registry adds each room's project usage. */
 export type SharedRoomOptions = Omit<RoomOptions, 'projectUsage'>;
@@ -60,16 +62,40 @@ export class RoomRegistry {
     if (entry && --entry.rooms === 0) this.projects.delete(project);
   }
 
-  /** Records left the store: open rooms and their projects count them no more. */
-  async released(expired: Expired[]): Promise<void> {
-    for (const gone of expired) {
-      this.rooms.get(gone.room)?.released(gone);
-      const entry = this.projects.get(gone.room.slice(0, gone.room.indexOf('/')));
-      if (!entry) continue;
-      const usage = await entry.usage;
-      usage.records = Math.max(0, usage.records - gone.records);
-      usage.bytes = Math.max(0, usage.bytes - gone.bytes);
+  /** Publishes into a room from the site's backend (the server API), in the room's order; resolves with the record. */
+  async publishFromServer(name: RoomName, data: Json, persist: boolean, username: string | null): Promise<VidgetRecord> {
+    const publisher = new ServerPublisher(username, data, persist);
+    const room = this.roomFor(name);
+    try {
+      await room.ready;
+      room.publish(publisher, publisher.frame);
+      return await publisher.result;
+    } finally {
+      this.dropIfIdle(room);
     }
+  }
+
+  /** Records left the store (retention): open rooms and their projects count them no more. */
+  async released(expired: Expired[]): Promise<void> {
+    for (const gone of expired) await this.uncount(gone.room, gone);
+  }
+
+  /** Records were deleted outside a room's own frames (server API): its connections are told, the quotas freed. */
+  async removed(room: RoomName, removed: Removed): Promise<void> {
+    const open = this.rooms.get(room);
+    if (open) open.removed(removed);
+    else await this.uncount(room, removed);
+  }
+
+  /** Takes records off the usage of `room` (when open: it does it for itself and its project) or else of its project. */
+  private async uncount(room: RoomName, gone: Usage): Promise<void> {
+    const open = this.rooms.get(room);
+    if (open) return open.released(gone);
+    const entry = this.projects.get(room.slice(0, room.indexOf('/')));
+    if (!entry) return;
+    const usage = await entry.usage;
+    usage.records = Math.max(0, usage.records - gone.records);
+    usage.bytes = Math.max(0, usage.bytes - gone.bytes);
   }
 
   /** Waits until everything accepted in every room is stored. */

@@ -4,14 +4,16 @@ import {
   VidgetError,
   validateQuery,
   type ConnectParams,
+  type DeleteFrame,
   type PublishFrame,
   type SearchFrame,
+  type ServerFrame,
   type ServerLimits,
   type VidgetRecord,
 } from '../../protocol/index.js';
 import type { Connection } from './connection.js';
 import { FramedMessage } from './framed-message.js';
-import type { ReplayFrom, RoomInfo, RoomName, Store, Usage } from '../store/store.js';
+import type { Removed, ReplayFrom, RoomInfo, RoomName, Store, Usage } from '../store/store.js';
 
 /** Room-level settings from the server options. */
 export interface RoomOptions {
@@ -37,8 +39,21 @@ export interface StorageQuota {
   projectBytes: number;
 }
 
+/**
+ * Who publishes into a room: a client's {@link Connection}, or the site's backend through the
+ * server API (a `ServerPublisher`). The pipeline treats both the same: one order, one store.
+ */
+export interface Publisher {
+  readonly clientId: string;
+  readonly username: string | null;
+  readonly identity: { readonly userId: string | null };
+  send(frame: ServerFrame | FramedMessage | string): void;
+  sendAck(id: number, text: string): void;
+  sendError(code: ErrorCode, message: string, ref?: { cid?: string; rid?: string }): void;
+}
+
 interface Pending {
-  conn: Connection;
+  conn: Publisher;
   frame: PublishFrame;
 }
 
@@ -63,7 +78,7 @@ const ID_BLOCK = 1024;
 
 /** A publish on its way through the pipeline. */
 interface Item {
-  conn: Connection;
+  conn: Publisher;
   cid: string;
   key: string;
   persisted: boolean;
@@ -128,10 +143,12 @@ export class Room {
     return this.info.usage;
   }
 
-  /** Records left the store (retention, moderation): the quotas count them no more. */
+  /** Records left the store (retention, moderation): the room's and its project's quotas count them no more. */
   released(gone: Usage): void {
-    this.info.usage.records = Math.max(0, this.info.usage.records - gone.records);
-    this.info.usage.bytes = Math.max(0, this.info.usage.bytes - gone.bytes);
+    for (const usage of [this.info.usage, this.project]) {
+      usage.records = Math.max(0, usage.records - gone.records);
+      usage.bytes = Math.max(0, usage.bytes - gone.bytes);
+    }
   }
 
   /** The room epoch (see `HelloFrame.epoch`). */
@@ -192,7 +209,7 @@ export class Room {
   }
 
   /** Accepts a validated publish into the pipeline. */
-  publish(conn: Connection, frame: PublishFrame): void {
+  publish(conn: Publisher, frame: PublishFrame): void {
     this.pending.push({ conn, frame });
     if (this.flushing || this.flushTimer) return;
     if (frame.persist) {
@@ -218,6 +235,30 @@ export class Room {
       this.options.onError(error);
       conn.sendError(ErrorCode.Unavailable, 'search failed', { rid: frame.rid });
     }
+  }
+
+  /** A moderator's `delete` frame: takes the record down, for everyone, live. */
+  async remove(conn: Connection, frame: DeleteFrame): Promise<void> {
+    try {
+      await this.drain();
+      const removed = await this.store.delete(this.name, [frame.id]);
+      if (removed.ids.length === 0) return conn.sendError(ErrorCode.NotFound, `no record ${frame.id} in this room`, { rid: frame.rid });
+      this.removed(removed, conn, frame.rid);
+    } catch (error) {
+      this.options.onError(error);
+      conn.sendError(ErrorCode.Unavailable, 'the record could not be deleted; retry', { rid: frame.rid });
+    }
+  }
+
+  /**
+   * Records left the store (a moderator, the server API, a user's deletion): every connection
+   * is told, so open widgets drop them; `rid` answers the connection that asked.
+   */
+  removed(removed: Removed, by?: Connection, rid?: string): void {
+    this.released(removed);
+    const frame = new FramedMessage(Buffer.from(JSON.stringify({ type: 'deleted', ids: removed.ids })));
+    for (const conn of this.connections) if (conn !== by || rid === undefined) conn.send(frame);
+    if (by && rid !== undefined) by.send({ type: 'deleted', ids: removed.ids, rid });
   }
 
   /** Waits until every accepted publish has been stored and delivered. */
@@ -299,7 +340,7 @@ export class Room {
     const toStore = items.filter((i) => i.persisted && i.outcome === 'new');
     if (toStore.length === 0) return true;
     try {
-      const results = await this.store.append(this.name, toStore.map((i) => ({ ...i.record!, cid: i.cid, dataJson: i.dataJson! })));
+      const results = await this.store.append(this.name, toStore.map((i) => ({ ...i.record!, cid: i.cid, dataJson: i.dataJson!, user_id: i.conn.identity.userId })));
       results.forEach((result, n) => {
         const item = toStore[n]!;
         if (result.stored) {
@@ -353,7 +394,7 @@ export class Room {
     this.reserved = await this.store.reserveIds(this.name, this.info.lastId + Math.max(n, ID_BLOCK));
   }
 
-  private broadcast(record: VidgetRecord, json: string, persisted: boolean, publisher: Connection, cid: string): void {
+  private broadcast(record: VidgetRecord, json: string, persisted: boolean, publisher: Publisher, cid: string): void {
     // Framed once (on first use), the same bytes go to every socket.
     let frame: FramedMessage | undefined;
     let own: FramedMessage | undefined;

@@ -3,6 +3,9 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode, ErrorCode, VidgetError, isValidName, parseConnectParams, type ConnectParams } from '../../protocol/index.js';
+import { authorize, type Project } from '../trust/project.js';
+import type { Projects } from '../trust/projects.js';
+import type { RoomRef } from '../trust/signed-rooms.js';
 import { clientIdOf } from '../client-identity.js';
 import { limitKey, type ClientAddress } from '../http/client-address.js';
 import type { ConnectionGuard } from '../http/connection-guard.js';
@@ -23,10 +26,7 @@ export interface SocketServerOptions {
   maxFrameBytes: number;
   maxConnectionsPerIp: number;
   heartbeatMs: number;
-  isProjectAllowed: (project: string) => boolean;
-  /** The username a token grants in `project`; throws `VidgetError` (`unauthorized`/`forbidden`). */
-  verifyToken: (token: string, project: string) => string;
-  requireToken: boolean;
+  projects: Projects;
   log: (message: string, error?: unknown) => void;
 }
 
@@ -67,12 +67,18 @@ export class SocketServer {
     this.onMessage = function (this: WebSocket, data: RawData, isBinary: boolean) {
       const conn = self.connectionOf.get(this)!;
       conn.alive = true;
-      dispatchFrame(conn, data, isBinary, options.maxFrameBytes, () => options.limiter.frame(conn.ip, conn.project));
+      if (conn.expired) return conn.close(CloseCode.TokenExpired, 'token has expired');
+      dispatchFrame(conn, data, isBinary, { maxFrameBytes: options.maxFrameBytes, shared: () => options.limiter.frame(conn.ip, conn.project), projects: options.projects });
     };
     this.onClose = function (this: WebSocket) {
       self.closed(self.connectionOf.get(this)!);
     };
-    this.stopHeartbeat = startHeartbeat(this.wss.clients, (ws) => this.connectionOf.get(ws), options.heartbeatMs);
+    // An idle reader whose token expired is closed too, so it comes back with a fresh one.
+    this.stopHeartbeat = startHeartbeat(this.wss.clients, (ws) => {
+      const conn = this.connectionOf.get(ws);
+      if (conn?.expired) conn.close(CloseCode.TokenExpired, 'token has expired');
+      return conn;
+    }, options.heartbeatMs);
   }
 
   private readonly onPong: (this: WebSocket) => void;
@@ -89,9 +95,12 @@ export class SocketServer {
       const match = ROOM_PATH.exec(target.pathname);
       if (this.closing) return refuse(socket, '503 Service Unavailable');
       if (!match) return refuse(socket, '404 Not Found');
+      // Cross-site WebSocket hijacking: a page of another origin is refused before the handshake.
+      const project = this.options.projects.get(decodeSegment(match[1]!) ?? '');
+      if (project && !project.allowsOrigin(req.headers.origin)) return refuse(socket, '403 Forbidden');
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         this.options.guard.upgraded(socket as Socket);
-        this.accept(ws, req, target, match[1]!, match[2]!);
+        void this.accept(ws, req, target, match[1]!, match[2]!);
       });
     } catch (error) {
       this.options.log('upgrade', error);
@@ -112,37 +121,35 @@ export class SocketServer {
   }
 
   // Checks run after the upgrade so the client learns why through a close code.
-  private accept(ws: WebSocket, req: IncomingMessage, target: RequestTarget, rawProject: string, rawWidget: string): void {
+  private async accept(ws: WebSocket, req: IncomingMessage, target: RequestTarget, rawProject: string, rawRoom: string): Promise<void> {
     ws.on('error', noop); // a reset peer; 'close' follows
+    ws.pause(); // nothing is read until the connection is admitted and has joined
     try {
       const ip = limitKey(this.options.addresses.of(req));
-      const { project, widgetId, params } = this.readUrl(target, rawProject, rawWidget);
-      if (!this.options.isProjectAllowed(project)) return ws.close(CloseCode.Forbidden, 'unknown project');
-      if (!this.options.limiter.connect(ip)) return ws.close(CloseCode.TooManyConnections, 'connecting too often from this address; retry with backoff');
-      const username = this.authenticate(params, project);
+      const { project, room, params } = this.readUrl(target, rawProject, rawRoom);
+      if (!this.options.limiter.connect(ip)) return closeWs(ws, CloseCode.TooManyConnections, 'connecting too often from this address; retry with backoff');
+      const identity = await project.identify(params.token);
+      authorize(identity, room, 'read');
+      if (ws.readyState !== ws.OPEN) return;
       const fromIp = this.perIp.get(ip) ?? 0;
-      if (fromIp >= this.options.maxConnectionsPerIp) return ws.close(CloseCode.TooManyConnections, 'too many connections from this address');
+      if (fromIp >= this.options.maxConnectionsPerIp) return closeWs(ws, CloseCode.TooManyConnections, 'too many connections from this address');
       this.perIp.set(ip, fromIp + 1);
       this.connections++;
-      this.join(ws, new Connection(ws, clientIdOf(params.clientId, username), username, ip, this.options.limits, this.options.registry.roomFor(`${project}/${widgetId}`)), params);
+      const conn = new Connection(ws, clientIdOf(params.clientId, identity.userId), identity, ip, this.options.limits, this.options.registry.roomFor(`${project.id}/${room.plain}`), room);
+      this.join(ws, conn, params);
     } catch (error) {
       if (!(error instanceof VidgetError)) this.options.log('accepting a socket', error);
-      ws.close(closeCodeOf(error), error instanceof VidgetError ? error.message.slice(0, 120) : 'internal error');
+      closeWs(ws, closeCodeOf(error), error instanceof VidgetError ? error.message.slice(0, 120) : 'internal error');
     }
   }
 
-  private readUrl(target: RequestTarget, rawProject: string, rawWidget: string): { project: string; widgetId: string; params: ConnectParams } {
-    const project = decodeSegment(rawProject);
-    const widgetId = decodeSegment(rawWidget);
-    if (!isValidName(project) || !isValidName(widgetId)) throw new VidgetError(ErrorCode.BadFrame, 'project and widget ids are 1-64 of A-Z a-z 0-9 _ -');
-    return { project, widgetId, params: parseConnectParams(target.query) };
-  }
-
-  /** The verified username of a connection, or null for an anonymous one. */
-  private authenticate(params: ConnectParams, project: string): string | null {
-    if (params.token) return this.options.verifyToken(params.token, project);
-    if (this.options.requireToken) throw new VidgetError(ErrorCode.Unauthorized, 'a token is required');
-    return null;
+  private readUrl(target: RequestTarget, rawProject: string, rawRoom: string): { project: Project; room: RoomRef; params: ConnectParams } {
+    const id = decodeSegment(rawProject);
+    const name = decodeSegment(rawRoom);
+    if (!isValidName(id) || name === undefined) throw new VidgetError(ErrorCode.BadFrame, 'the URL must be /parties/<project>/<room>');
+    const project = this.options.projects.get(id);
+    if (!project) throw new VidgetError(ErrorCode.Forbidden, 'unknown project');
+    return { project, room: project.room(name), params: parseConnectParams(target.query) };
   }
 
   private join(ws: WebSocket, conn: Connection, params: ConnectParams): void {
@@ -150,8 +157,6 @@ export class SocketServer {
     ws.on('pong', this.onPong);
     ws.on('message', this.onMessage);
     ws.once('close', this.onClose);
-    // Hold incoming frames until the room is open and this connection has joined it.
-    ws.pause();
     const room = conn.room;
     room.ready
       .then(() => {
@@ -176,10 +181,17 @@ export class SocketServer {
   }
 }
 
+/** Closes a socket refused on accept; it was paused, and must read again to take the client's close reply. */
+function closeWs(ws: WebSocket, code: number, reason: string): void {
+  ws.resume();
+  ws.close(code, reason);
+}
+
 /** The close code for a refused connection. */
 function closeCodeOf(error: unknown): number {
   if (!(error instanceof VidgetError)) return CloseCode.InternalError;
   if (error.code === ErrorCode.Unauthorized) return CloseCode.Unauthorized;
+  if (error.code === ErrorCode.TokenExpired) return CloseCode.TokenExpired;
   if (error.code === ErrorCode.Forbidden) return CloseCode.Forbidden;
   return CloseCode.BadRequest;
 }

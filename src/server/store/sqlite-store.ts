@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { ValidQuery, VidgetRecord } from '../../protocol/index.js';
-import type { AppendResult, Expired, ReplayFrom, RoomInfo, RoomName, SearchResult, Store, StoredRecord, Usage } from './store.js';
+import type { AppendResult, Expired, Removed, ReplayFrom, RoomInfo, RoomName, SearchResult, Store, StoredRecord, Usage } from './store.js';
 import { dataFields, fieldSql, orderSql, whereSql } from './sqlite-query.js';
 
 /** Options of {@link SqliteStore}. */
@@ -88,6 +88,9 @@ const MIGRATIONS: string[] = [
      seq = (SELECT coalesce(max(id), 0) FROM records WHERE records.room = rooms.room),
      records = (SELECT count(*) FROM records WHERE records.room = rooms.room),
      bytes = (SELECT coalesce(sum(${DATA_BYTES}), 0) FROM records WHERE records.room = rooms.room);`,
+  // 3: the publisher's user id (a token's sub), so one user's records can be deleted.
+  `ALTER TABLE records ADD COLUMN user_id TEXT;
+   CREATE INDEX records_user ON records (user_id) WHERE user_id IS NOT NULL;`,
 ];
 
 function migrate(db: Database.Database): void {
@@ -138,7 +141,7 @@ export class SqliteStore implements Store {
       this.indexed.add(name);
     }
     this.insert = this.db.prepare(
-      'INSERT INTO records (room, id, client_id, cid, created, username, data) VALUES (?, ?, ?, ?, ?, ?, jsonb(?)) ON CONFLICT DO NOTHING',
+      'INSERT INTO records (room, id, client_id, cid, created, username, data, user_id) VALUES (?, ?, ?, ?, ?, ?, jsonb(?), ?) ON CONFLICT DO NOTHING',
     );
     this.byCid = this.db.prepare(`SELECT ${COLUMNS} FROM records WHERE room = ? AND client_id = ? AND cid = ?`);
     const count = this.db.prepare('UPDATE rooms SET records = records + ?, bytes = bytes + ?, seq = max(seq, ?) WHERE room = ?');
@@ -148,7 +151,7 @@ export class SqliteStore implements Store {
       let top = 0;
       const results = records.map((r): AppendResult => {
         const json = r.dataJson ?? JSON.stringify(r.data);
-        const { changes } = this.insert.run(room, r.id, r.client_id, r.cid, r.created, r.username, json);
+        const { changes } = this.insert.run(room, r.id, r.client_id, r.cid, r.created, r.username, json, r.user_id ?? null);
         if (changes === 1) {
           stored++;
           bytes += Buffer.byteLength(json);
@@ -189,6 +192,45 @@ export class SqliteStore implements Store {
     return { records: row.records, bytes: row.bytes };
   }
 
+  async delete(name: RoomName, ids: number[]): Promise<Removed> {
+    const room = this.roomId(name);
+    return this.db.transaction(() => {
+      const rows = this.statement(`DELETE FROM records WHERE room = ? AND id IN (SELECT value FROM json_each(?)) RETURNING id, ${DATA_BYTES} AS bytes`)
+        .all(room, JSON.stringify(ids)) as Array<{ id: number; bytes: number }>;
+      const removed = { ids: rows.map((r) => r.id).sort((a, b) => a - b), records: rows.length, bytes: rows.reduce((n, r) => n + r.bytes, 0) };
+      if (removed.records > 0) this.uncount(room, removed);
+      return removed;
+    })();
+  }
+
+  async deleteUser(project: string, userId: string): Promise<Array<Removed & { room: RoomName }>> {
+    return this.db.transaction(() => {
+      const rows = this.statement(`DELETE FROM records WHERE user_id = ? AND room IN (SELECT room FROM rooms WHERE name > ? AND name < ?) RETURNING room, id, ${DATA_BYTES} AS bytes`)
+        .all(userId, `${project}/`, `${project}0`) as Array<{ room: number; id: number; bytes: number }>;
+      const byRoom = new Map<number, Removed>();
+      for (const { room, id, bytes } of rows) {
+        const removed = byRoom.get(room) ?? { ids: [], records: 0, bytes: 0 };
+        removed.ids.push(id);
+        removed.records++;
+        removed.bytes += bytes;
+        byRoom.set(room, removed);
+      }
+      return [...byRoom].map(([room, removed]) => ({ room: this.uncount(room, removed), ...removed, ids: removed.ids.sort((a, b) => a - b) }));
+    })();
+  }
+
+  /** Takes removed records off a room's usage counters; returns the room's name. */
+  private uncount(room: number, gone: Usage): RoomName {
+    const { name } = this.statement('UPDATE rooms SET records = max(0, records - ?), bytes = max(0, bytes - ?) WHERE room = ? RETURNING name')
+      .get(gone.records, gone.bytes, room) as { name: string };
+    return name;
+  }
+
+  async listRooms(project: string, limit = 1000): Promise<Array<Usage & { room: RoomName }>> {
+    return this.statement('SELECT name AS room, records, bytes FROM rooms WHERE name > ? AND name < ? AND records > 0 ORDER BY name LIMIT ?')
+      .all(`${project}/`, `${project}0`, limit) as Array<Usage & { room: RoomName }>;
+  }
+
   async expire(before: number, limit: number): Promise<Expired[]> {
     // Retention is opt-in; its global index on `created` is made only when it is used.
     this.db.exec('CREATE INDEX IF NOT EXISTS records_created_at ON records (created)');
@@ -202,13 +244,7 @@ export class SqliteStore implements Store {
         usage.bytes += bytes;
         byRoom.set(room, usage);
       }
-      const out: Expired[] = [];
-      for (const [room, usage] of byRoom) {
-        const { name } = this.statement('UPDATE rooms SET records = max(0, records - ?), bytes = max(0, bytes - ?) WHERE room = ? RETURNING name')
-          .get(usage.records, usage.bytes, room) as { name: string };
-        out.push({ room: name, ...usage });
-      }
-      return out;
+      return [...byRoom].map(([room, usage]) => ({ room: this.uncount(room, usage), ...usage }));
     });
     return expireBatch();
   }

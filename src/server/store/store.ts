@@ -26,8 +26,15 @@ export interface RoomInfo {
 /** A record to store, with the client message id it deduplicates on. */
 export interface StoredRecord extends VidgetRecord {
   cid: string;
+  /** The publisher's user id (the token's `sub`), for deleting a user's records; null when anonymous. */
+  user_id?: string | null;
   /** `JSON.stringify(data)`, when the caller already has it. */
   dataJson?: string;
+}
+
+/** Records taken out of one room: their ids and what they weighed. */
+export interface Removed extends Usage {
+  ids: number[];
 }
 
 /** Records removed from one room by {@link Store.expire}. */
@@ -73,6 +80,12 @@ export interface Store {
   projectUsage(project: string): Promise<Usage>;
   /** Deletes up to `limit` records created before `before` (ms); reports what left each room. */
   expire(before: number, limit: number): Promise<Expired[]>;
+  /** Deletes records of a room by id (moderation); reports which ids were there and what they weighed. */
+  delete(room: RoomName, ids: number[]): Promise<Removed>;
+  /** Deletes every record of one user (`user_id`, the token's `sub`) in a project, room by room (a privacy request). */
+  deleteUser(project: string, userId: string): Promise<Array<Removed & { room: RoomName }>>;
+  /** The rooms of a project that hold records, with what they hold (at most `limit`, by name). */
+  listRooms(project: string, limit?: number): Promise<Array<Usage & { room: RoomName }>>;
   /** Releases the store; pending work is finished first. */
   close(): Promise<void>;
 }

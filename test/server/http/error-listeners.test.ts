@@ -38,7 +38,7 @@ function openSocket(server: ServerProcess, room: string): Promise<WebSocket> {
 
 let server: ServerProcess;
 before(async () => {
-  server = await spawnServer({ DATA_DIR: tempDir(), STATIC_DIR: 'test/fixtures' }, { preload: 'test/fixtures/error-listener-probe.mjs' });
+  server = await spawnServer({ DATA_DIR: tempDir(), STATIC_DIR: 'test/fixtures' }, { preload: 'test/fixtures/error-listener-probe.mjs', projects: ['probe'] });
 });
 after(() => server.stop());
 
