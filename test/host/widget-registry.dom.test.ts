@@ -39,6 +39,14 @@ describe('WidgetRegistry', () => {
     assert.ok(Date.now() - started >= 25);
   });
 
+  test('a type defined late resolves every entry that waited for it (three here, not every second one)', async () => {
+    const registry = new WidgetRegistry();
+    const waiting = [registry.resolve('late', 5_000), registry.resolve('late', 5_000), registry.resolve('late', 5_000)];
+    const fn = () => {};
+    registry.define('late', fn);
+    assert.deepEqual(await Promise.all(waiting), [fn, fn, fn]);
+  });
+
   test('loads a widget on demand through its loader, once', async () => {
     const registry = new WidgetRegistry();
     let loads = 0;
