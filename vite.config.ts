@@ -15,10 +15,10 @@ export default defineConfig(({ mode }) =>
           lib: { entry: 'src/index.ts', formats: ['es'], fileName: () => 'vidget.js' },
           // Everything the core needs in one chunk: left alone, the bundler splits the modules the
           // core shares with the lazy widgets (Lit, the host) into chunks of their own, and three
-          // separately compressed files cost about 1 KB more. Widgets, the sandbox bridge and
-          // partysocket stay lazy.
+          // separately compressed files cost about 1 KB more. Widgets, the sandbox bridge,
+          // partysocket and the search-query validator (loaded with a socket's first search) stay lazy.
           rollupOptions: {
-            output: { manualChunks: (id: string) => (/\/partysocket\//.test(id) ? 'partysocket' : /\/widgets\/|\/sandbox-/.test(id) ? undefined : 'vidget-core') },
+            output: { manualChunks: (id: string) => (/\/partysocket\//.test(id) ? 'partysocket' : /\/widgets\/|\/sandbox-|\/protocol\/query\./.test(id) ? undefined : 'vidget-core') },
           },
         },
       }

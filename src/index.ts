@@ -7,7 +7,9 @@ import { widgets, type WidgetDefinition } from './host/widget-registry.js';
 import { VidgetPlayer } from './player/vidget-player.js';
 
 export * from './socket/index.js';
-export { ErrorCode, CloseCode, VidgetError, validateQuery, parseInterval } from './protocol/index.js';
+// Not the query validator: the socket loads it on demand, and `vidget/protocol` exports it.
+export { ErrorCode, CloseCode, VidgetError } from './protocol/errors.js';
+export { parseInterval } from './protocol/names.js';
 export type { Json, VidgetRecord, SearchQuery, SearchFilter, SearchGroup, FilterOperator } from './protocol/index.js';
 export { PlayerApi, MEDIA_EVENTS } from './player/player-api.js';
 export type { MediaEventName, PlayerConnection, PlayerEventName, PlayerListener, RuntimeEventName } from './player/player-api.js';

@@ -1,4 +1,6 @@
-import { ErrorCode, TokenBucket, VidgetError, type Json } from '../protocol/index.js';
+import { ErrorCode, VidgetError } from '../protocol/errors.js';
+import type { Json } from '../protocol/record.js';
+import { TokenBucket } from '../protocol/token-bucket.js';
 import type { PlayerApi } from '../player/player-api.js';
 import type { WidgetSocket } from '../socket/index.js';
 import { SANDBOX_RUNTIME } from './sandbox-runtime.js';

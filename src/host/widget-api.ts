@@ -1,4 +1,5 @@
-import { ErrorCode, VidgetError, type Json } from '../protocol/index.js';
+import { ErrorCode, VidgetError } from '../protocol/errors.js';
+import type { Json } from '../protocol/record.js';
 import { Emitter } from '../player/emitter.js';
 import type { PlayerApi, PlayerEventName, PlayerListener } from '../player/player-api.js';
 import type { WidgetSocket, WidgetSocketOptions } from '../socket/index.js';

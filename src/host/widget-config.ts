@@ -1,4 +1,5 @@
-import { isValidName, type Json } from '../protocol/index.js';
+import { isValidName } from '../protocol/names.js';
+import type { Json } from '../protocol/record.js';
 
 /** Where a widget sits over the video. */
 export type WidgetPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right' | 'top' | 'bottom' | 'center' | 'sidebar' | 'full';

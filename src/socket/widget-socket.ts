@@ -1,20 +1,12 @@
 import type { PartySocket } from 'partysocket';
-import {
-  ErrorCode,
-  FATAL_CLOSE_CODES,
-  PROTOCOL_VERSION,
-  TokenBucket,
-  VidgetError,
-  isValidName,
-  parseInterval,
-  validateQuery,
-  type Json,
-  type SearchGroup,
-  type SearchQuery,
-  type ServerFrame,
-  type ServerLimits,
-  type VidgetRecord,
-} from '../protocol/index.js';
+// Straight from the modules, not the protocol barrel: the barrel would pull the query validator
+// into the core bundle, and the socket loads it only with its first search (see `request`).
+import { ErrorCode, FATAL_CLOSE_CODES, VidgetError } from '../protocol/errors.js';
+import { PROTOCOL_VERSION, type ServerFrame, type ServerLimits } from '../protocol/frames.js';
+import { isValidName, parseInterval } from '../protocol/names.js';
+import type { SearchGroup, SearchQuery } from '../protocol/query.js';
+import type { Json, VidgetRecord } from '../protocol/record.js';
+import { TokenBucket } from '../protocol/token-bucket.js';
 import { clientId, randomId } from './client-id.js';
 import { OfflineQueue } from './offline-queue.js';
 import {
@@ -100,6 +92,8 @@ type Hook<E> = ((event: E) => void) | null;
 
 /** partysocket, loaded with the first socket so pages without sockets do not carry it. */
 let partysocket: Promise<typeof import('partysocket')> | undefined;
+/** The query validator (1.4 KB gzipped), loaded with the first search: it only fails fast what the server refuses anyway. */
+let queryValidator: Promise<typeof import('../protocol/query.js')> | undefined;
 
 const CONNECTED: ReadonlySet<SocketState> = new Set(['starting', 'running', 'reconnecting', 'resuming']);
 /** Publishes in flight at once (sent, not yet acked). */
@@ -503,13 +497,11 @@ export class WidgetSocket extends EventTarget {
     });
   }
 
-  private request(rawQuery: SearchQuery): Promise<SearchResponse> {
-    try {
-      this.assertUsable();
-      validateQuery(rawQuery); // the server checks again; this fails fast with the same message
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  private async request(rawQuery: SearchQuery): Promise<SearchResponse> {
+    this.assertUsable();
+    const { validateQuery } = await (queryValidator ??= import('../protocol/query.js'));
+    validateQuery(rawQuery); // the server checks again; this fails fast with the same message
+    this.assertUsable(); // again: the socket may have closed during the load
     const rid = randomId();
     return new Promise((resolve, reject) => {
       const ms = this.options.searchTimeoutMs ?? 15_000;

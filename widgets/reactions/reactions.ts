@@ -1,7 +1,8 @@
 import { css, html } from 'lit';
 import { VidgetWidget } from '../../src/host/vidget-widget.js';
 import { widgets } from '../../src/host/widget-registry.js';
-import { TokenBucket, type Json } from '../../src/protocol/index.js';
+import type { Json } from '../../src/protocol/record.js';
+import { TokenBucket } from '../../src/protocol/token-bucket.js';
 import type { WidgetSocket } from '../../src/socket/index.js';
 import { cardStyles } from '../shared/card-styles.js';
 
