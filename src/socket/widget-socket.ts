@@ -120,9 +120,15 @@ export class WidgetSocket extends EventTarget {
   onMessage: Hook<RecordEvent> = null;
   /** Called when the room's connection count changes: `message.data` is the count. */
   onActiveConnectionsChange: Hook<CountEvent> = null;
-  /** Called when a connection closes (it may reconnect; see `state`). */
+  /**
+   * Called once for each open connection that ends: dropped (it reconnects; see `state`), paused,
+   * or closed by `close()`. Not for connection attempts that never opened.
+   */
   onClose: Hook<SocketCloseEvent> = null;
-  /** Called with a `VidgetError` on failures that no Promise reports, and when the socket fails. */
+  /**
+   * Called with a `VidgetError` on failures that no Promise reports: the socket failing for good,
+   * and a connection that drops or cannot be made (`unavailable`, once until it is open again).
+   */
   onError: ((error: VidgetError) => void) | null = null;
 
   /** The lifecycle state. */
@@ -151,6 +157,10 @@ export class WidgetSocket extends EventTarget {
   private replaying = false;
   private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
   private failure: VidgetError | undefined;
+  /** A connection is open (accepted with `hello`) and has not ended yet: it owes one `close`. */
+  private open = false;
+  /** The drop or failed connect since the last open was reported on `onError`. */
+  private dropReported = false;
   private readonly teardown = new AbortController();
   private wsListeners: AbortController | undefined;
 
@@ -210,6 +220,8 @@ export class WidgetSocket extends EventTarget {
     clearTimeout(this.hiddenTimer);
     clearTimeout(this.paceTimer);
     this.ws?.close(1000, 'closed by the widget');
+    // Its listeners are gone, so the connection's end is reported here, as the author closed it.
+    this.ended(1000, 'closed by the widget');
     const closed = new VidgetError(ErrorCode.Closed, 'the socket was closed');
     this.settleAll(closed, 'persistent publishes stay queued and are sent by the next socket of this widget');
     void this.queue.flushRemovals();
@@ -254,6 +266,7 @@ export class WidgetSocket extends EventTarget {
    * `reconnect()` cannot cut a wait short.
    */
   private connect(): void {
+    this.ended(1000, 'replaced');
     this.wsListeners?.abort();
     this.ws?.close(1000, 'replaced');
     const id = this.clientId!;
@@ -329,13 +342,26 @@ export class WidgetSocket extends EventTarget {
     clearTimeout(this.paceTimer);
     this.replaying = false;
     for (const search of this.searches.values()) search.sent = false;
-    this.emit(new SocketCloseEvent(event.code, event.reason), this.onClose);
+    const wasOpen = this.ended(event.code, event.reason);
     if (FATAL_CLOSE_CODES.has(event.code)) {
       const code = event.code === 4001 ? ErrorCode.Unauthorized : event.code === 4003 ? ErrorCode.Forbidden : ErrorCode.BadFrame;
-      this.fail(new VidgetError(code, event.reason || `closed with ${event.code}`), event.code);
-    } else if (this.state === 'running' || this.state === 'resuming') {
-      this.setState('reconnecting', event.code, event.reason);
+      return this.fail(new VidgetError(code, event.reason || `closed with ${event.code}`), event.code);
     }
+    // partysocket retries with backoff; every failed retry closes again: one error per outage.
+    if (this.state !== 'paused' && !this.dropReported) {
+      this.dropReported = true;
+      const why = `${event.code}${event.reason ? ` ${event.reason}` : ''}`;
+      this.reportError(new VidgetError(ErrorCode.Unavailable, wasOpen ? `the connection dropped (${why}); reconnecting` : `could not connect (${why}); retrying`));
+    }
+    if (this.state === 'running' || this.state === 'resuming') this.setState('reconnecting', event.code, event.reason);
+  }
+
+  /** Ends the open connection, if one is: fires `close` once. Returns whether one was open. */
+  private ended(code: number, reason: string): boolean {
+    if (!this.open) return false;
+    this.open = false;
+    this.emit(new SocketCloseEvent(code, reason), this.onClose);
+    return true;
   }
 
   private fail(error: VidgetError, code?: number): void {
@@ -379,6 +405,8 @@ export class WidgetSocket extends EventTarget {
           return this.fail(new VidgetError(ErrorCode.BadFrame, `protocol mismatch: server speaks ${frame.protocol}, this client ${PROTOCOL_VERSION}`));
         }
         this.username = frame.username;
+        this.open = true;
+        this.dropReported = false;
         this.replaying = true;
         this.setState('running');
         this.startSending(frame.limits);
