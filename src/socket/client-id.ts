@@ -1,7 +1,6 @@
 import { get, set } from 'idb-keyval';
 import { vidgetStore } from './idb-store.js';
-
-const randomId = (): string => (crypto.randomUUID?.() ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`).replaceAll('-', '');
+import { randomId } from './random-id.js';
 
 /**
  * The stable `client_id` of a widget instance in this browser: made once per
@@ -21,6 +20,3 @@ export async function clientId(room: string, database?: string): Promise<string>
     return randomId();
   }
 }
-
-/** A random id for messages and requests (32 hex characters). */
-export { randomId };

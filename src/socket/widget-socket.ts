@@ -1,14 +1,14 @@
 import type { PartySocket } from 'partysocket';
 // Straight from the modules, not the protocol barrel: the barrel would pull the query validator
-// into the core bundle, and the socket loads it only with its first search (see `request`).
+// into the core bundle; it comes with the transport (see `start`).
 import { ErrorCode, FATAL_CLOSE_CODES, VidgetError } from '../protocol/errors.js';
 import { PROTOCOL_VERSION, type ServerFrame, type ServerLimits } from '../protocol/frames.js';
 import { isValidName, parseInterval } from '../protocol/names.js';
 import type { SearchGroup, SearchQuery } from '../protocol/query.js';
 import type { Json, VidgetRecord } from '../protocol/record.js';
 import { TokenBucket } from '../protocol/token-bucket.js';
-import { clientId, randomId } from './client-id.js';
-import { OfflineQueue } from './offline-queue.js';
+import type { OfflineQueue } from './offline-queue.js';
+import { randomId } from './random-id.js';
 import {
   CountEvent,
   RecordEvent,
@@ -90,10 +90,8 @@ interface PendingSearch {
 
 type Hook<E> = ((event: E) => void) | null;
 
-/** partysocket, loaded with the first socket so pages without sockets do not carry it. */
-let partysocket: Promise<typeof import('partysocket')> | undefined;
-/** The query validator (1.4 KB gzipped), loaded with the first search: it only fails fast what the server refuses anyway. */
-let queryValidator: Promise<typeof import('../protocol/query.js')> | undefined;
+/** partysocket, the outbox and the query validator, loaded with the first socket so pages without sockets do not carry them. */
+let transport: Promise<typeof import('./transport.js')> | undefined;
 
 const CONNECTED: ReadonlySet<SocketState> = new Set(['starting', 'running', 'reconnecting', 'resuming']);
 /** Publishes in flight at once (sent, not yet acked). */
@@ -143,7 +141,8 @@ export class WidgetSocket extends EventTarget {
   readonly ready: Promise<void>;
 
   private readonly options: WidgetSocketOptions;
-  private readonly queue: OfflineQueue;
+  /** The outbox, once the transport has loaded. */
+  private queue: OfflineQueue | undefined;
   private ws: PartySocket | undefined;
   private transport: typeof PartySocket | undefined;
   private readonly outgoing = new Map<string, Outgoing>();
@@ -171,7 +170,6 @@ export class WidgetSocket extends EventTarget {
     }
     if (options.catchup !== undefined) parseInterval(options.catchup);
     this.options = options;
-    this.queue = new OfflineQueue(`${options.project}/${options.widgetId}`, options.maxQueued ?? 1000, options.database);
     this.setState('starting');
     this.ready = this.start();
     this.ready.catch(() => {});
@@ -184,7 +182,7 @@ export class WidgetSocket extends EventTarget {
 
   /** Persistent publishes waiting for the server's ack (queued offline or in flight). */
   get queued(): number {
-    return this.queue.size;
+    return this.queue?.size ?? 0;
   }
 
   /**
@@ -224,7 +222,7 @@ export class WidgetSocket extends EventTarget {
     this.ended(1000, 'closed by the widget');
     const closed = new VidgetError(ErrorCode.Closed, 'the socket was closed');
     this.settleAll(closed, 'persistent publishes stay queued and are sent by the next socket of this widget');
-    void this.queue.flushRemovals();
+    void this.queue?.flushRemovals();
     this.setState('stopped');
   }
 
@@ -244,9 +242,11 @@ export class WidgetSocket extends EventTarget {
 
   private async start(): Promise<void> {
     const room = `${this.options.project}/${this.options.widgetId}`;
-    const [id, queued, transport] = await Promise.all([clientId(room, this.options.database), this.queue.load(), (partysocket ??= import('partysocket'))]);
+    const loaded = await (transport ??= import('./transport.js'));
+    this.queue = new loaded.OfflineQueue(room, this.options.maxQueued ?? 1000, this.options.database);
+    const [id, queued] = await Promise.all([loaded.clientId(room, this.options.database), this.queue.load()]);
     this.clientId = id;
-    this.transport = transport.PartySocket;
+    this.transport = loaded.PartySocket;
     if (this.state === 'stopped') return;
     // Publishes left by an earlier page (or socket) go first, in their order.
     for (const entry of queued) this.outgoing.set(entry.cid, { cid: entry.cid, data: entry.data, persist: true });
@@ -449,7 +449,7 @@ export class WidgetSocket extends EventTarget {
       this.outgoing.delete(frame.cid);
       this.inFlight = Math.max(0, this.inFlight - 1);
       clearTimeout(o.expiry);
-      if (o.persist) this.queue.remove(frame.cid);
+      if (o.persist) this.queue!.remove(frame.cid);
       o.resolve?.(frame.record);
     }
     // The publisher's own copy of the record; a duplicate ack repeats one delivered before, and
@@ -486,7 +486,7 @@ export class WidgetSocket extends EventTarget {
     // The server will never accept it (bad_frame, too_large): drop it so the rest can go.
     this.outgoing.delete(o.cid);
     this.inFlight = Math.max(0, this.inFlight - 1);
-    if (o.persist) this.queue.remove(o.cid);
+    if (o.persist) this.queue!.remove(o.cid);
     o.reject?.(error);
     this.pump();
   }
@@ -507,7 +507,7 @@ export class WidgetSocket extends EventTarget {
     const persist = this.persistent;
     this.assertUsable(); // again: the socket may have closed or failed during the await
     if (persist) {
-      await this.queue.add(cid, data);
+      await this.queue!.add(cid, data);
       // Closed during the write: the entry stays queued for the next socket of this widget.
       this.assertUsable();
     }
@@ -527,7 +527,8 @@ export class WidgetSocket extends EventTarget {
 
   private async request(rawQuery: SearchQuery): Promise<SearchResponse> {
     this.assertUsable();
-    const { validateQuery } = await (queryValidator ??= import('../protocol/query.js'));
+    // It only fails fast what the server refuses anyway, so it comes with the transport.
+    const { validateQuery } = await (transport ??= import('./transport.js'));
     validateQuery(rawQuery); // the server checks again; this fails fast with the same message
     this.assertUsable(); // again: the socket may have closed during the load
     const rid = randomId();
