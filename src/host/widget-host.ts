@@ -191,7 +191,12 @@ export class WidgetHost {
     this.player.emit('widgetInit', entry.id);
     scope.emitLocal('widgetShow');
     this.player.emit('widgetShow', entry.id);
-    if (entry.pauseOnShow) this.player.pause();
+    if (entry.pauseOnShow) {
+      this.player.pause();
+      // Shown with the frame presented at `start`, which leads currentTime by up to a frame: pause
+      // on that frame, or the pause would read a time before `start` and hide the widget again.
+      if (this.player.currentTime < entry.start) this.player.seek(entry.start);
+    }
     this.run(entry.actions.onStart);
   }
 
