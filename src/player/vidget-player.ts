@@ -184,9 +184,11 @@ export class VidgetPlayer extends LitElement {
     const host = this.host!;
     const now = () => host.update(video.currentTime);
     reserveControlsBand(this, video, signal);
-    // The container queries' breakpoint, for what CSS cannot do: moving `below` widgets out of the overlay.
-    const resize = new ResizeObserver(() => host.setNarrow(this.clientWidth <= 480));
-    resize.observe(this);
+    // The container queries' breakpoint, for what CSS cannot do: moving widgets below the video.
+    // The stage is watched, not the player, whose height changes with what is moved below it.
+    const stage = this.renderRoot.querySelector('.stage')!;
+    const resize = new ResizeObserver(() => host.setNarrow(stage.clientWidth <= 480));
+    resize.observe(stage);
     signal.addEventListener('abort', () => resize.disconnect());
     for (const name of ['loadedmetadata', 'seeking', 'seeked', 'timeupdate', 'pause', 'ratechange', 'ended']) {
       video.addEventListener(name, now, { signal });
