@@ -129,7 +129,8 @@ export class VidgetChat extends VidgetWidget {
   private add(record: VidgetRecord, commit = true): void {
     const key = `r${record.id}`;
     if (this.byKey.has(key)) return;
-    this.byKey.set(key, { key, id: record.id, username: record.username, data: record.data, clientId: record.client_id, text: text(record).slice(0, this.maxLength), created: record.created, promoted: this.isPromoted(record) });
+    // Where typed names are off, a name in the data is not shown (anyone can put one there).
+    this.byKey.set(key, { key, id: record.id, username: record.username, data: this.anonymousNames ? record.data : null, clientId: record.client_id, text: text(record).slice(0, this.maxLength), created: record.created, promoted: this.isPromoted(record) });
     if (commit) this.commit();
   }
 
@@ -153,8 +154,9 @@ export class VidgetChat extends VidgetWidget {
     if (!body || body.length > this.maxLength) return;
     const socket = this.socket!;
     const data: Record<string, Json> = { text: body };
-    const typed = this.anonymousNames ? (viewerNames.get(this.api.project) ?? this.props.name) : undefined;
-    if (!socket.username && typeof typed === 'string') data.name = typed;
+    // Without a token: the viewer's name in the project (typed, else the page's default, else
+    // this browser's "Viewer 1a2b"), where the chat allows typed names.
+    if (!socket.username && this.anonymousNames) data.name = viewerNames.current(this.api.project, this.props.name);
     if (this.pin && this.isModerator(socket.username)) data.promoted = true;
     const key = `p${++this.pendingSeq}`;
     const line: Line = { key, username: socket.username, data, clientId: socket.clientId ?? '', text: body, created: Date.now(), promoted: false, pending: socket.state === 'running' ? 'sending' : 'waiting' };
@@ -204,7 +206,7 @@ export class VidgetChat extends VidgetWidget {
         <button ?disabled=${over || !this.draft.trim()} aria-label="Send">Send</button>
       </form>
       ${this.isModerator(socket.username) ? html`<label class="pin"><input type="checkbox" .checked=${this.pin} @change=${(e: Event) => (this.pin = (e.target as HTMLInputElement).checked)} /> Pin my next message</label>` : nothing}
-      <vidget-name-line .project=${this.api.project} .username=${socket.username} .clientId=${socket.clientId ?? ''} .allowTyped=${this.anonymousNames}></vidget-name-line>
+      <vidget-name-line .project=${this.api.project} .username=${socket.username} .clientId=${socket.clientId ?? ''} .allowTyped=${this.anonymousNames} .fallback=${this.props.name}></vidget-name-line>
       <p id="hint" class="hint ${over ? 'over' : ''}" role="status">${hint}</p>
     </section>`;
   }

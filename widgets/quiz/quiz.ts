@@ -181,8 +181,7 @@ export class VidgetQuiz extends VidgetWidget {
     const socket = this.socket!;
     const score = this.own?.score ?? this.score;
     const data: Record<string, Json> = { score, of: this.questions.length };
-    const typed = this.props.anonymousNames !== false ? (viewerNames.get(this.api.project) ?? this.props.name) : undefined;
-    if (!socket.username && typeof typed === 'string') data.name = typed;
+    if (!socket.username && this.props.anonymousNames !== false) data.name = viewerNames.current(this.api.project, this.props.name);
     socket.publish(data).then(
       () => ((this.status = ''), void this.refresh()),
       (error: Error) => (this.status = `Your score was not saved: ${error.message}`),
@@ -209,7 +208,7 @@ export class VidgetQuiz extends VidgetWidget {
       this.board = records.map((r, i) => {
         const score = scoreOf(r) ?? 0;
         const first = records.findIndex((o) => scoreOf(o) === score);
-        return { rank: first === -1 ? i + 1 : first + 1, name: displayName(r.username, r.data, r.client_id), verified: r.username !== null, score, mine: r.client_id === socket.clientId };
+        return { rank: first === -1 ? i + 1 : first + 1, name: displayName(r.username, this.props.anonymousNames !== false ? r.data : null, r.client_id), verified: r.username !== null, score, mine: r.client_id === socket.clientId };
       });
       this.players = total;
     } catch (error) {
@@ -236,7 +235,7 @@ export class VidgetQuiz extends VidgetWidget {
       <ol aria-labelledby="lb">
         ${this.board.map((row) => html`<li class=${row.mine ? 'mine' : nothing} aria-current=${row.mine ? 'true' : nothing}><span>${row.rank}.</span><span class="name">${row.name}${row.verified ? html`<span class="verified" role="img" aria-label="(verified)" title="Verified by the site">✓</span>` : nothing}${row.mine ? ' (you)' : ''}</span><span>${row.score}</span></li>`)}
       </ol>
-      <vidget-name-line prefix="On the board as" .project=${this.api.project} .username=${this.socket!.username} .clientId=${this.socket!.clientId ?? ''} .allowTyped=${this.props.anonymousNames !== false}></vidget-name-line>`;
+      <vidget-name-line prefix="On the board as" .project=${this.api.project} .username=${this.socket!.username} .clientId=${this.socket!.clientId ?? ''} .allowTyped=${this.props.anonymousNames !== false} .fallback=${this.props.name}></vidget-name-line>`;
   }
 
   override render() {

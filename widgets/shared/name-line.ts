@@ -15,6 +15,7 @@ export class NameLine extends LitElement {
     clientId: { attribute: false },
     allowTyped: { type: Boolean, attribute: 'allow-typed' },
     prefix: {},
+    fallback: { attribute: false },
     editing: { state: true },
   };
   static override styles = [cardStyles, css`
@@ -28,6 +29,8 @@ export class NameLine extends LitElement {
   declare clientId: string;
   declare allowTyped: boolean;
   declare prefix: string;
+  /** The page's default name for viewers without one (a widget's `name` prop). */
+  declare fallback: unknown;
   declare editing: boolean;
   private readonly onName = () => this.requestUpdate();
 
@@ -67,7 +70,7 @@ export class NameLine extends LitElement {
       return html`<form @submit=${this.save}><input aria-label="Your display name" maxlength="40" .value=${typed ?? ''} autocomplete="nickname" /><button>Save</button></form>`;
     }
     const canType = this.allowTyped && this.username === null;
-    return html`<p>${this.prefix} <strong>${senderName(this.username, typed ? { name: typed } : null, this.clientId)}</strong>${canType
+    return html`<p>${this.prefix} <strong>${senderName(this.username, this.allowTyped ? { name: viewerNames.current(this.project, this.fallback) } : null, this.clientId)}</strong>${canType
       ? html`<button @click=${() => (this.editing = true)}>${typed ? 'Change name' : 'Set your name'}</button>`
       : nothing}</p>`;
   }
