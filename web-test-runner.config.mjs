@@ -17,7 +17,9 @@ function vidgetServer() {
   const start = async () => {
     // Loaded through tsx (see the test:browser script), so the TypeScript server runs as is.
     const { createServer } = await import('./src/server/index.ts');
-    server = await createServer({ port, dataDir, devTokens: true, secret: 'wtr-secret', staticDir: 'test/fixtures', log: () => {} });
+    // Every page connects from 127.0.0.1: the shared per-address rates are tested in node.
+    const unlimited = { perSecond: 1e6, burst: 1e6 };
+    server = await createServer({ port, dataDir, devTokens: true, secret: 'wtr-secret', staticDir: 'test/fixtures', log: () => {}, rates: { connectsPerAddress: unlimited, framesPerAddress: unlimited, requestsPerAddress: unlimited } });
     port = server.port;
   };
   return {

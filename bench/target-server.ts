@@ -18,6 +18,8 @@ if (kind === 'vidget') {
     dataDir: mkdtempSync(join(tmpdir(), 'vidget-bench-')),
     rateLimit: { perSecond: 1e9, burst: 1e9 },
     maxConnectionsPerIp: 1e9,
+    // Every bench client is on 127.0.0.1: the shared per-address rates would measure themselves.
+    rates: { connectsPerAddress: { perSecond: 1e9, burst: 1e9 }, framesPerAddress: { perSecond: 1e9, burst: 1e9 }, framesPerProject: { perSecond: 1e9, burst: 1e9 } },
     log: () => {},
   });
   port = server.port;

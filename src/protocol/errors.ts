@@ -3,6 +3,8 @@
  * One table for both sides, as `ws` attaches a `code` to every error it raises.
  */
 export const ErrorCode = {
+  /** An HTTP request that cannot be read: a malformed request target or percent-escape. */
+  BadRequest: 'bad_request',
   /** A frame that is not JSON, not an object, of an unknown type, or with a missing/mistyped field. */
   BadFrame: 'bad_frame',
   /** A frame larger than the server's `maxFrameBytes`. */
@@ -19,6 +21,10 @@ export const ErrorCode = {
   Unavailable: 'unavailable',
   /** An HTTP route that does not exist. */
   NotFound: 'not_found',
+  /** An HTTP route that exists, asked with a method it does not answer (see `Allow`). */
+  MethodNotAllowed: 'method_not_allowed',
+  /** The room or project has used its storage quota (records or bytes); nothing was stored. */
+  QuotaExceeded: 'quota_exceeded',
   /** A bug on the server side; the request may be retried. */
   Internal: 'internal',
   /** Client side: the offline queue is at its cap; nothing queued was dropped. */

@@ -1,24 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { join } from 'node:path';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import {
-  CloseCode,
-  ErrorCode,
-  VidgetError,
-  frameRef,
-  isValidName,
-  parseClientFrame,
-  parseConnectParams,
-} from '../protocol/index.js';
-import { Connection } from './rooms/connection.js';
-import { handleApi, sendHttpError, type HttpApiContext } from './http/http-api.js';
-import { Room } from './rooms/room.js';
+import { join, resolve } from 'node:path';
+import { ErrorCode, VidgetError } from '../protocol/index.js';
+import { ClientAddress } from './http/client-address.js';
+import { ConnectionGuard, type HttpTimeouts } from './http/connection-guard.js';
+import type { HttpApiContext } from './http/http-api.js';
+import { createRequestHandler } from './http/request-handler.js';
+import { StaticFiles, isInside } from './http/static-files.js';
+import { Limiter, type SharedRates } from './limits/limiter.js';
+import type { StorageQuota } from './rooms/room.js';
+import { RoomRegistry } from './rooms/room-registry.js';
+import { SocketServer } from './sockets/socket-server.js';
+import { startRetention } from './store/retention.js';
 import { SqliteStore } from './store/sqlite-store.js';
-import { serveStatic } from './http/static-files.js';
 import type { Store } from './store/store.js';
 import { verifyToken } from './tokens.js';
 
@@ -42,7 +38,10 @@ export interface ServerOptions {
   devTokens?: boolean;
   /** Refuse connections and searches without a valid token. Default false (anonymous allowed). */
   requireToken?: boolean;
-  /** Folder served over HTTP at `/` (the demo page). Default: none. */
+  /**
+   * Folder served over HTTP at `/` (the built demo and bundle). Default: none. Dotfiles and
+   * symlinks out of it are never served; the server refuses to start if `dataDir` is inside it.
+   */
   staticDir?: string;
   /** Largest text frame accepted; bigger ones get `too_large`. Default 65536. */
   maxFrameBytes?: number;
@@ -50,8 +49,27 @@ export interface ServerOptions {
   maxBufferedBytes?: number;
   /** Frames per second per connection, sustained / burst. Default 100 / 200. */
   rateLimit?: { perSecond: number; burst: number };
-  /** Connections from one IP address; more are closed with 4029. Default 1000. */
+  /** WebSocket connections from one address (an IPv6 /64 is one); more are closed with 4029. Default 1000. */
   maxConnectionsPerIp?: number;
+  /** HTTP sockets (not yet WebSockets) one address may hold open; more are cut at once (slowloris). Default 128. */
+  maxPendingPerAddress?: number;
+  /** Rates that outlive a connection: connects and frames per address, frames per project, REST requests per address. */
+  rates?: Partial<SharedRates>;
+  /**
+   * Storage quotas; past one, persistent publishes get `quota_exceeded`. Default per room
+   * 100,000 records and 64 MiB, per project 1,000,000 records and 1 GiB (bytes of `data` as JSON).
+   */
+  quota?: Partial<StorageQuota>;
+  /** Delete records older than this many ms (a retention policy). Default: keep everything. */
+  retentionMs?: number;
+  /** Header, request and idle timeouts of HTTP sockets (see {@link HttpTimeouts}). */
+  timeouts?: Partial<HttpTimeouts>;
+  /**
+   * Addresses or CIDR ranges of reverse proxies in front of the server. Only requests from them
+   * have `X-Forwarded-For`/`Forwarded` read for the client's address; from anyone else those
+   * headers are ignored. Default: none.
+   */
+  trustProxy?: string[];
   /** Most records replayed by one catch-up. Default 1000. */
   maxReplay?: number;
   /** Least time between two presence updates of one room; joins in between are coalesced. Default 250 ms. */
@@ -80,7 +98,9 @@ export interface VidgetServer {
   close(): Promise<void>;
 }
 
-const ROOM_PATH = /^\/parties\/([^/]+)\/([^/]+)\/?$/;
+
+/** Default {@link StorageQuota}. */
+const DEFAULT_QUOTA: StorageQuota = { roomRecords: 100_000, roomBytes: 64 * 2 ** 20, projectRecords: 1_000_000, projectBytes: 2 ** 30 };
 
 function loadSecret(dataDir: string): string {
   const file = join(dataDir, 'secret');
@@ -94,189 +114,65 @@ function loadSecret(dataDir: string): string {
   }
 }
 
+/** The static folder, refused if it would serve the data directory (records, the token secret). */
+function staticFiles(staticDir: string | undefined, dataDir: string): StaticFiles | undefined {
+  if (!staticDir) return undefined;
+  const statics = new StaticFiles(staticDir);
+  if (isInside(statics.root, resolve(dataDir))) {
+    throw new VidgetError(ErrorCode.Forbidden, `the data directory ${resolve(dataDir)} is inside the static folder ${statics.root}: it would be served over HTTP; move one of them`);
+  }
+  return statics;
+}
+
 /**
  * Starts a Vidget server: WebSocket rooms at `/parties/<project>/<widgetId>`, the REST API under
  * `/api/`, and static files. Resolves once it listens.
  */
 export async function createServer(options: ServerOptions = {}): Promise<VidgetServer> {
   const dataDir = options.dataDir ?? './data';
+  const statics = staticFiles(options.staticDir, dataDir);
   const store = options.store ?? new SqliteStore(join(dataDir, 'vidget.db'));
   const secret = options.secret ?? loadSecret(dataDir);
   const maxFrameBytes = options.maxFrameBytes ?? 65_536;
-  const limits = {
-    maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
-    ratePerSecond: options.rateLimit?.perSecond ?? 100,
-    rateBurst: options.rateLimit?.burst ?? 200,
-  };
-  const maxPerIp = options.maxConnectionsPerIp ?? 1000;
+  const rate = { perSecond: options.rateLimit?.perSecond ?? 100, burst: options.rateLimit?.burst ?? 200 };
   const log = options.log ?? ((message: string, error?: unknown) => console.error(`[vidget] ${message}`, error ?? ''));
   const projects = options.projects ? new Set(options.projects) : undefined;
   const isProjectAllowed = (project: string): boolean => !projects || projects.has(project);
+  const addresses = new ClientAddress(options.trustProxy);
+  const limiter = new Limiter(options.rates);
+  const guard = new ConnectionGuard(options.maxPendingPerAddress ?? 128, addresses);
 
-  const rooms = new Map<string, Room>();
-  const connectionOf = new WeakMap<WebSocket, Connection>();
-  const perIp = new Map<string, number>();
-  let connections = 0;
-  let closing = false;
-
-  const roomFor = (name: string): Room => {
-    let room = rooms.get(name);
-    if (!room) {
-      room = new Room(name, store, {
-        maxReplay: options.maxReplay ?? 1000,
-        presenceIntervalMs: options.presenceIntervalMs ?? 250,
-        limits: { rate: limits.ratePerSecond, burst: limits.rateBurst, maxFrameBytes },
-        onError: (e) => log(`room ${name}`, e),
-      });
-      rooms.set(name, room);
-    }
-    return room;
-  };
-  const dropIfIdle = (room: Room): void => {
-    if (room.idle && rooms.get(room.name) === room) {
-      room.dispose();
-      rooms.delete(room.name);
-    }
-  };
-  const stats = () => ({ rooms: rooms.size, connections });
-
+  const registry = new RoomRegistry(store, {
+    maxReplay: options.maxReplay ?? 1000,
+    presenceIntervalMs: options.presenceIntervalMs ?? 250,
+    limits: { rate: rate.perSecond, burst: rate.burst, maxFrameBytes },
+    quota: { ...DEFAULT_QUOTA, ...options.quota },
+    onError: (e) => log('room', e),
+  });
+  const sockets = new SocketServer({
+    registry, limiter, addresses, guard, maxFrameBytes, log,
+    limits: { maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024, ratePerSecond: rate.perSecond, rateBurst: rate.burst },
+    maxConnectionsPerIp: options.maxConnectionsPerIp ?? 1000,
+    heartbeatMs: options.heartbeatMs ?? 30_000,
+    isProjectAllowed,
+    verifyToken: (token, project) => verifyToken(secret, token, project).username,
+    requireToken: options.requireToken ?? false,
+  });
+  const stats = () => ({ rooms: registry.size, connections: sockets.connections });
   const api: HttpApiContext = {
     store, secret, apiKey: options.apiKey, devTokens: options.devTokens ?? false,
     requireToken: options.requireToken ?? false, isProjectAllowed, stats,
-    drainRoom: async (name: string) => rooms.get(name)?.drain(),
+    drainRoom: async (name: string) => registry.get(name)?.drain(),
   };
-  const http = createHttpServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    void (async () => {
-      if (await handleApi(api, req, res, url)) return;
-      if (options.staticDir && (req.method === 'GET' || req.method === 'HEAD') && (await serveStatic(options.staticDir, req, res, url.pathname))) return;
-      sendHttpError(res, new VidgetError(ErrorCode.NotFound, 'not found'));
-    })().catch((error: unknown) => {
-      log('http', error);
-      if (!res.headersSent) sendHttpError(res, error);
-      else res.destroy();
-    });
-  });
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false, // zlib's per-socket memory fragments badly at many connections
-    maxPayload: maxFrameBytes * 16, // past this ws closes with 1009; between the two we answer too_large
-  });
-
-  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (closing || !ROOM_PATH.test(url.pathname)) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req, url));
-  });
-
-  function onPong(this: WebSocket): void {
-    connectionOf.get(this)!.alive = true;
-  }
-  function onSocketError(): void {} // a reset peer; 'close' follows and cleans up
-  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-    const conn = connectionOf.get(this)!;
-    conn.alive = true;
-    onFrame(conn, conn.room, data, isBinary);
-  }
-  function onClose(this: WebSocket): void {
-    const conn = connectionOf.get(this)!;
-    conn.dispose();
-    connections--;
-    const left = (perIp.get(conn.ip) ?? 1) - 1;
-    if (left === 0) perIp.delete(conn.ip);
-    else perIp.set(conn.ip, left);
-    conn.room.leave(conn);
-    dropIfIdle(conn.room);
-  }
-
-  // Checks run after the upgrade so the client learns why through a close code.
-  function accept(ws: WebSocket, req: IncomingMessage, url: URL): void {
-    const ip = req.socket.remoteAddress ?? 'unknown';
-    const [, rawProject, rawWidget] = ROOM_PATH.exec(url.pathname)!;
-    let project: string, widgetId: string, params;
-    try {
-      project = decodeURIComponent(rawProject!);
-      widgetId = decodeURIComponent(rawWidget!);
-      if (!isValidName(project) || !isValidName(widgetId)) throw new VidgetError(ErrorCode.BadFrame, 'project and widget ids are 1-64 of A-Z a-z 0-9 _ -');
-      params = parseConnectParams(url.searchParams);
-    } catch (error) {
-      ws.close(CloseCode.BadRequest, error instanceof VidgetError ? error.message.slice(0, 120) : 'bad request');
-      return;
-    }
-    if (!isProjectAllowed(project)) return ws.close(CloseCode.Forbidden, 'unknown project');
-    let username: string | null = null;
-    if (params.token) {
-      try {
-        username = verifyToken(secret, params.token, project).username;
-      } catch (error) {
-        const forbidden = error instanceof VidgetError && error.code === ErrorCode.Forbidden;
-        return ws.close(forbidden ? CloseCode.Forbidden : CloseCode.Unauthorized, (error as Error).message);
-      }
-    } else if (options.requireToken) {
-      return ws.close(CloseCode.Unauthorized, 'a token is required');
-    }
-    const fromIp = perIp.get(ip) ?? 0;
-    if (fromIp >= maxPerIp) return ws.close(CloseCode.TooManyConnections, 'too many connections from this address');
-    perIp.set(ip, fromIp + 1);
-    connections++;
-
-    const room = roomFor(`${project}/${widgetId}`);
-    const conn = new Connection(ws, params.clientId, username, ip, limits, room);
-    connectionOf.set(ws, conn);
-    // Shared handlers (`this` is the socket), not closures per connection: idle memory counts.
-    ws.on('pong', onPong);
-    ws.on('error', onSocketError);
-    ws.on('message', onMessage);
-    ws.once('close', onClose);
-    // Hold incoming frames until the room is open and this connection has joined it.
-    ws.pause();
-    room.ready
-      .then(() => {
-        if (!conn.open) return;
-        ws.resume();
-        return room.join(conn, params);
-      })
-      .catch((error: unknown) => {
-        log(`opening room ${room.name}`, error);
-        conn.close(CloseCode.InternalError, 'store unavailable');
-      });
-  }
-
-  function onFrame(conn: Connection, room: Room, data: RawData, isBinary: boolean): void {
-    if (isBinary) return conn.sendError(ErrorCode.BadFrame, 'binary frames are not accepted; send JSON text');
-    const bytes = data as Buffer;
-    if (!conn.admit()) return conn.sendError(ErrorCode.RateLimited, 'rate limit exceeded; slow down and retry', frameRef(bytes.toString('utf8', 0, 512)));
-    if (bytes.length > maxFrameBytes) {
-      return conn.sendError(ErrorCode.TooLarge, `frame is ${bytes.length} bytes; the limit is ${maxFrameBytes}`, frameRef(bytes.toString('utf8')));
-    }
-    const text = bytes.toString('utf8');
-    let frame;
-    try {
-      frame = parseClientFrame(text);
-    } catch (error) {
-      return conn.sendError(ErrorCode.BadFrame, (error as Error).message, frameRef(text));
-    }
-    if (frame.type === 'pub') room.publish(conn, frame);
-    else void room.search(conn, frame);
-  }
-
-  const heartbeat = setInterval(() => {
-    for (const ws of wss.clients) {
-      const conn = connectionOf.get(ws);
-      if (!conn) continue;
-      if (!conn.alive) {
-        ws.terminate();
-        continue;
-      }
-      conn.alive = false;
-      ws.ping();
-    }
-  }, options.heartbeatMs ?? 30_000);
-  heartbeat.unref();
+  const timeouts: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, idleMs: 60_000, ...options.timeouts };
+  const http = createHttpServer(
+    { connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs / 2) },
+    createRequestHandler({ api, statics, limiter, addresses, log }),
+  );
+  guard.attach(http, timeouts);
+  http.on('upgrade', sockets.upgrade);
+  const stopRetention = options.retentionMs ? startRetention(store, registry, options.retentionMs, log) : () => {};
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -285,9 +181,12 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
       resolve();
     });
   });
+  // After listening, errors are about accepting (EMFILE when out of descriptors): logged, not fatal.
+  http.on('error', (error) => log('http server', error));
   const { port } = http.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  let closing = false;
 
   return {
     url: `http://${shownHost}:${port}`,
@@ -299,11 +198,11 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     async close() {
       if (closing) return;
       closing = true;
-      clearInterval(heartbeat);
-      for (const ws of wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
-      await Promise.all([...rooms.values()].map((room) => room.drain()));
-      for (const room of rooms.values()) room.dispose();
-      for (const ws of wss.clients) ws.terminate();
+      stopRetention();
+      sockets.closeAll();
+      await registry.drainAll();
+      registry.disposeAll();
+      sockets.terminateAll();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await closed;

@@ -131,8 +131,10 @@ export class WidgetSocket extends EventTarget {
 
   /** The lifecycle state. */
   state: SocketState = 'stopped';
-  /** The stable id of this widget instance in this browser, once known. */
+  /** The public, stable id of this widget instance in this browser (records' `client_id`), once the server has said it. */
   clientId: string | undefined;
+  /** The secret the server derives `clientId` from; never shown to others. */
+  private clientKey: string | undefined;
   /** The username the server verified from the token, or null. */
   username: string | null = null;
   /** The last connection count received. */
@@ -244,8 +246,9 @@ export class WidgetSocket extends EventTarget {
     const room = `${this.options.project}/${this.options.widgetId}`;
     const loaded = await (transport ??= import('./transport.js'));
     this.queue = new loaded.OfflineQueue(room, this.options.maxQueued ?? 1000, this.options.database);
-    const [id, queued] = await Promise.all([loaded.clientId(room, this.options.database), this.queue.load()]);
-    this.clientId = id;
+    const [client, queued] = await Promise.all([loaded.clientKey(room, this.options.database), this.queue.load()]);
+    this.clientKey = client.key;
+    this.clientId ??= client.id;
     this.transport = loaded.PartySocket;
     if (this.state === 'stopped') return;
     // Publishes left by an earlier page (or socket) go first, in their order.
@@ -269,7 +272,7 @@ export class WidgetSocket extends EventTarget {
     this.ended(1000, 'replaced');
     this.wsListeners?.abort();
     this.ws?.close(1000, 'replaced');
-    const id = this.clientId!;
+    const id = this.clientKey!;
     const base = this.options.reconnectDelayMs ?? 1000;
     const jitter = 0.5 + Math.random(); // partysocket's backoff has none: each socket draws its own
     const host = this.options.host;
@@ -407,6 +410,11 @@ export class WidgetSocket extends EventTarget {
         this.username = frame.username;
         this.open = true;
         this.dropReported = false;
+        if (this.clientId !== frame.client_id) {
+          this.clientId = frame.client_id;
+          // The transport is loaded: this socket connected with it.
+          void transport!.then((t) => t.rememberClientId(`${this.options.project}/${this.options.widgetId}`, frame.client_id, this.options.database));
+        }
         this.replaying = true;
         this.setState('running');
         this.startSending(frame.limits);

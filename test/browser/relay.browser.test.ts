@@ -14,6 +14,7 @@ describe('the relay from a real browser', () => {
     const { host, http } = await testEnv();
     const room = `r${Date.now()}`;
     const a = new PartySocket({ host, party: 'browser', room, id: 'tab-a' });
+    const aHello = frame(a, (f) => f.type === 'hello') as Promise<Extract<ServerFrame, { type: 'hello' }>>;
     const aSynced = frame(a, (f) => f.type === 'synced');
     await aSynced;
     const b = new PartySocket({ host, party: 'browser', room, id: 'tab-b' });
@@ -27,7 +28,9 @@ describe('the relay from a real browser', () => {
     const ack = (await acked) as Extract<ServerFrame, { type: 'ack' }>;
     const msg = (await got) as Extract<ServerFrame, { type: 'msg' }>;
     expect(msg.record).to.deep.equal(ack.record);
-    expect(msg.record.client_id).to.equal('tab-a');
+    // partysocket's id is a's secret: records carry the public id the server derived from it.
+    const helloA = await aHello;
+    expect(msg.record.client_id).to.equal(helloA.client_id).and.not.equal('tab-a');
 
     // The REST search, cross-origin from this page, sees the stored record.
     const query = encodeURIComponent(JSON.stringify({ filters: [{ field: 'data.user', operator: '=', value: 'John' }] }));

@@ -48,7 +48,7 @@ test('a full disk: publishes get err unavailable (not a crash), the server keeps
   t.after(() => again.close());
   const reader = await TestClient.joined(again, 'p', 'full');
   assert.deepEqual(await reader.allRecords(), acked);
-  const resend = await TestClient.connect(again, 'p', 'full', { _pk: client.clientId });
+  const resend = await TestClient.connect(again, 'p', 'full', { _pk: client.clientKey });
   await resend.next('synced');
   for (let k = 0; k < 2; k++) {
     resend.send({ type: 'pub', cid: refused.cid, data: refused.data, persist: true });

@@ -3,14 +3,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { ServerFrame, VidgetRecord } from '../../src/protocol/index.js';
+import { clientIdOf } from '../../src/server/client-identity.js';
 import { createServer, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
 
 /** A fresh data directory under the OS temp folder. */
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'vidget-test-'));
 
+/**
+ * Every test client connects from 127.0.0.1, so the shared per-address and per-project rates
+ * would throttle whole suites; tests that check those limits set them.
+ */
+export const UNLIMITED_RATES = {
+  connectsPerAddress: { perSecond: 1e6, burst: 1e6 },
+  framesPerAddress: { perSecond: 1e6, burst: 1e6 },
+  framesPerProject: { perSecond: 1e6, burst: 1e6 },
+  requestsPerAddress: { perSecond: 1e6, burst: 1e6 },
+};
+
 /** A real server on a random port with a real SQLite file in a temp directory. */
 export async function startServer(options: ServerOptions = {}): Promise<VidgetServer> {
-  return createServer({ port: 0, dataDir: tempDir(), log: () => {}, ...options });
+  return createServer({ port: 0, dataDir: tempDir(), log: () => {}, ...options, rates: { ...UNLIMITED_RATES, ...options.rates } });
 }
 
 const WAIT_MS = 5_000;
@@ -51,8 +63,15 @@ export class TestClient {
     return client;
   }
 
-  get clientId(): string {
+  /** The secret this client connects with (`_pk`). */
+  get clientKey(): string {
     return new URL(this.ws.url).searchParams.get('_pk')!;
+  }
+
+  /** The public client id the server derived from the key (and username), as records carry it. */
+  get clientId(): string {
+    const hello = this.frames.find((f) => f.type === 'hello');
+    return hello?.type === 'hello' ? hello.client_id : clientIdOf(this.clientKey, null);
   }
 
   /** The first unread frame matching `match` (removed from the unread list), waiting for it if needed. */

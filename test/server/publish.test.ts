@@ -56,7 +56,7 @@ describe('publish', () => {
     await a2.publish('marker', true, 'cid-2');
     await b.next('msg', (f) => f.record.data === 'marker');
     assert.equal(b.frames.filter((f) => f.type === 'msg' && f.record.id === first.record.id).length, 1);
-    const found = await b.search({ filters: [{ field: 'client_id', operator: '=', value: 'same-client' }] });
+    const found = await b.search({ filters: [{ field: 'client_id', operator: '=', value: a2.clientId }] });
     assert.equal(found.type === 'result' && found.total, 2);
     await a2.close();
     await b.close();

@@ -115,6 +115,21 @@ describe('search', () => {
     assert.deepEqual(filtered.type === 'result' && filtered.groups, [{ value: true, count: 2 }]);
   });
 
+  test('a number never matches a boolean: = 0, != 0, in [0, 1] and ranges treat true/false as booleans (found by the fuzzer)', async () => {
+    const c = await TestClient.joined(server, 'proj', 'bools');
+    for (const b of [true, false, 0, 1]) await c.publish({ b });
+    const total = async (filter: object) => {
+      const r = await c.search({ filters: [filter], limit: 0 });
+      return r.type === 'result' ? r.total : -1;
+    };
+    assert.equal(await total({ field: 'data.b', operator: '=', value: 0 }), 1);
+    assert.equal(await total({ field: 'data.b', operator: '!=', value: 0 }), 3);
+    assert.equal(await total({ field: 'data.b', operator: 'in', value: [0, 1] }), 2);
+    assert.equal(await total({ field: 'data.b', operator: '>=', value: 0 }), 2);
+    assert.equal(await total({ field: 'data.b', operator: '=', value: false }), 1);
+    await c.close();
+  });
+
   test('latestPerClient counts each client once, by its newest record (a changed vote is not counted twice)', async () => {
     const a = await TestClient.joined(server, 'proj', 'poll', { _pk: 'voter-a' });
     const b = await TestClient.joined(server, 'proj', 'poll', { _pk: 'voter-b' });
@@ -126,7 +141,7 @@ describe('search', () => {
     const latest = await a.search({ groupBy: 'data.option', limit: 0, latestPerClient: true });
     assert.deepEqual(latest.type === 'result' && latest.groups, [{ value: 'x', count: 1 }, { value: 'y', count: 1 }]);
     assert.equal(latest.type === 'result' && latest.total, 2);
-    const mine = await a.search({ latestPerClient: true, filters: [{ field: 'client_id', operator: '=', value: 'voter-a' }] });
+    const mine = await a.search({ latestPerClient: true, filters: [{ field: 'client_id', operator: '=', value: a.clientId }] });
     assert.deepEqual(mine.type === 'result' && mine.records.map((r) => r.data), [{ option: 'y' }]);
     assert.equal((await a.search({ latestPerClient: 'yes' })).type, 'err');
     await a.close();

@@ -30,7 +30,7 @@ const freePort = () =>
 
 /** The real server (`src/server/cli.ts`) as a child process, so it can be SIGKILLed. */
 async function startProcess(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts'], { env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, STATIC_DIR: 'test/fixtures' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts'], { env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, STATIC_DIR: 'test/fixtures', VIDGET_RATE_CONNECTS: '1000000/1000000', VIDGET_RATE_ADDRESS_FRAMES: '1000000/1000000' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   for await (const chunk of child.stdout!) {
     out += chunk;

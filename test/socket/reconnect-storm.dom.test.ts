@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { createServer, type VidgetServer } from '../../src/server/index.js';
 import { WidgetSocket } from '../../src/socket/index.js';
 import { until } from '../helpers/wait.js';
-import { tempDir } from '../server/helpers.js';
+import { tempDir, UNLIMITED_RATES } from '../server/helpers.js';
 
 const SOAK = process.env.VIDGET_SOAK === '1';
 const CLIENTS = SOAK ? 2000 : 300;
@@ -15,7 +15,7 @@ const DELAY_MS = 1000;
 
 test(`reconnect storm: ${CLIENTS} clients dropped at once reconnect spread by jitter and resume with no gap`, { timeout: 180_000 }, async (t) => {
   const dataDir = tempDir();
-  const options = { dataDir, log: () => {}, maxConnectionsPerIp: 1e6, rateLimit: { perSecond: 1e6, burst: 1e6 } };
+  const options = { dataDir, log: () => {}, maxConnectionsPerIp: 1e6, rateLimit: { perSecond: 1e6, burst: 1e6 }, rates: UNLIMITED_RATES };
   let server: VidgetServer = await createServer({ port: 0, ...options });
   const port = server.port;
   const sockets: WidgetSocket[] = [];

@@ -6,7 +6,7 @@ import { createServer, createToken, type ServerOptions, type VidgetServer } from
 import { WidgetSocket, type RecordEvent, type SocketState, type StateChangeEvent, type WidgetSocketOptions } from '../../src/socket/index.js';
 import { nextEvent } from '../helpers/events.js';
 import { setVisibility, until } from '../helpers/wait.js';
-import { tempDir } from '../server/helpers.js';
+import { tempDir, UNLIMITED_RATES } from '../server/helpers.js';
 
 let n = 0;
 const uniqueWidget = () => `w${Date.now().toString(36)}${n++}`;
@@ -18,7 +18,7 @@ class Restartable {
   private readonly dataDir = tempDir();
   constructor(private readonly options: ServerOptions = {}) {}
   async start() {
-    this.server = await createServer({ port: this.port, dataDir: this.dataDir, log: () => {}, secret: 'dom-secret', ...this.options });
+    this.server = await createServer({ port: this.port, dataDir: this.dataDir, log: () => {}, secret: 'dom-secret', rates: UNLIMITED_RATES, ...this.options });
     this.port = this.server.port;
     return this;
   }
@@ -53,7 +53,8 @@ describe('WidgetSocket (happy-dom, real server)', () => {
     s.addEventListener('statechange', (e) => states.push([e.state, e.previous]));
     await running(s);
     assert.deepEqual(states, [['running', 'starting']]);
-    assert.match(s.clientId!, /^[0-9a-f]{32}$/);
+    // The public id the server derived from this browser's secret (never the secret itself).
+    assert.match(s.clientId!, /^[A-Za-z0-9_-]{22}$/);
   });
 
   test('hooks fire as Cinema8 documents them: onOpen, onMessage(message.data), onActiveConnectionsChange(message.data)', async () => {

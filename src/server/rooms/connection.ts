@@ -33,16 +33,20 @@ export class Connection {
   private bucket: TokenBucket | undefined;
   private dropped = 0;
   private closeTimer: NodeJS.Timeout | undefined;
+  /** The project of the room (shared rate limits count per project). */
+  readonly project: string;
 
   constructor(
     readonly ws: WebSocket,
     readonly clientId: string,
     readonly username: string | null,
+    /** The client's address as limits count it (an IPv6 /64 is one). */
     readonly ip: string,
     private readonly limits: ConnectionLimits,
     /** The room it joined. */
     readonly room: Room,
   ) {
+    this.project = room.name.slice(0, room.name.indexOf('/'));
   }
 
   /** The socket closed: nothing of this connection may keep running. */
@@ -55,16 +59,21 @@ export class Connection {
     return this.ws.readyState === 1;
   }
 
-  /** Sends a frame: an object, JSON text, or a message framed once for a broadcast. */
+  /**
+   * Sends a frame: an object, JSON text, or a message framed once for a broadcast. The frame
+   * itself counts against the buffer cap, so one huge frame to a reader that stopped reading
+   * cannot get past it.
+   */
   send(frame: ServerFrame | FramedMessage | Buffer | string): void {
     if (!this.open) return;
-    if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+    const data = typeof frame === 'string' || Buffer.isBuffer(frame) || 'writeTo' in frame ? frame : JSON.stringify(frame);
+    const size = typeof data === 'string' || Buffer.isBuffer(data) ? data.length : data.frame.length;
+    if (this.ws.bufferedAmount + size > this.limits.maxBufferedBytes) {
       this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer over limit');
       return;
     }
-    if (typeof frame === 'string' || Buffer.isBuffer(frame)) this.ws.send(frame, { binary: false });
-    else if ('writeTo' in frame) frame.writeTo(this.ws);
-    else this.ws.send(JSON.stringify(frame), { binary: false });
+    if (typeof data === 'string' || Buffer.isBuffer(data)) this.ws.send(data, { binary: false });
+    else data.writeTo(this.ws);
   }
 
   /** Sends an error frame naming the request it answers. */
@@ -101,10 +110,13 @@ export class Connection {
     for (const [id, frame, ack] of held) if (ack || id > floor) this.send(frame);
   }
 
-  /** Takes a rate-limit token. After `rateBurst` frames dropped in a row, closes with 4008. */
-  admit(): boolean {
+  /**
+   * Takes a rate-limit token from this connection's bucket, then from the `shared` ones (its
+   * address's and project's). After `rateBurst` frames dropped in a row, closes with 4008.
+   */
+  admit(shared: () => boolean = () => true): boolean {
     this.bucket ??= new TokenBucket(this.limits.ratePerSecond, this.limits.rateBurst);
-    if (this.bucket.take()) {
+    if (this.bucket.take() && shared()) {
       this.dropped = 0;
       return true;
     }

@@ -11,7 +11,7 @@ import {
 } from '../../protocol/index.js';
 import type { Connection } from './connection.js';
 import { FramedMessage } from './framed-message.js';
-import type { ReplayFrom, RoomInfo, RoomName, Store } from '../store/store.js';
+import type { ReplayFrom, RoomInfo, RoomName, Store, Usage } from '../store/store.js';
 
 /** Room-level settings from the server options. */
 export interface RoomOptions {
@@ -23,6 +23,18 @@ export interface RoomOptions {
   limits: ServerLimits;
   /** Called when an unexpected error happens (logged by the server). */
   onError: (error: unknown) => void;
+  /** Storage quotas of this room and of its project; past one, persistent publishes get `quota_exceeded`. */
+  quota: StorageQuota;
+  /** What the room's project holds, shared by its open rooms (loaded before the room opens). */
+  projectUsage: Promise<Usage>;
+}
+
+/** Storage quotas: records and bytes (of `data` as JSON) per room and per project. */
+export interface StorageQuota {
+  roomRecords: number;
+  roomBytes: number;
+  projectRecords: number;
+  projectBytes: number;
 }
 
 interface Pending {
@@ -30,8 +42,45 @@ interface Pending {
   frame: PublishFrame;
 }
 
-/** Client ids + message ids remembered per room to answer repeated ephemeral publishes. */
-const RECENT_CIDS = 4096;
+/**
+ * What dedupe keeps of a recent publish: enough to answer a repeat (whose data is the same,
+ * since it is the same publish), none of its data. Records were kept whole before, and 20
+ * connections sending large frames ran the heap out.
+ */
+interface Seen {
+  id: number;
+  created: number;
+  username: string | null;
+  persisted: boolean;
+}
+
+/** Bytes of dedupe memory per room (about 3,000 entries at typical id lengths). */
+const MEMO_BYTES = 512 * 1024;
+/** Estimated bytes of one memo entry beside its key. */
+const SEEN_BYTES = 96;
+/** Ids reserved in the store at a time (one write per block). */
+const ID_BLOCK = 1024;
+
+/** A publish on its way through the pipeline. */
+interface Item {
+  conn: Connection;
+  cid: string;
+  key: string;
+  persisted: boolean;
+  /** The record (none for a publish refused before it got one). */
+  record?: VidgetRecord;
+  /** The record as JSON, made once from the data's JSON text. */
+  json: string;
+  /** Bytes counted against the quotas. */
+  bytes: number;
+  dataJson?: string;
+  /** `repeat`: the memo knew the cid; `duplicate`: the store did. */
+  outcome: 'new' | 'repeat' | 'duplicate' | 'over-quota';
+}
+
+/** The record's JSON from its data's JSON text (the data is stringified once per publish). */
+const recordJson = (r: VidgetRecord, dataJson: string): string =>
+  `{"id":${r.id},"client_id":${JSON.stringify(r.client_id)},"created":${r.created},"username":${JSON.stringify(r.username)},"data":${dataJson}}`;
 
 const encodeMsg = (record: string, persisted: boolean, own: boolean): Buffer =>
   Buffer.from(`{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`);
@@ -46,7 +95,11 @@ export class Room {
   readonly connections = new Set<Connection>();
   /** Resolves when the store has opened the room. */
   readonly ready: Promise<void>;
-  private info: RoomInfo = { epoch: '', lastId: 0 };
+  private info: RoomInfo = { epoch: '', lastId: 0, usage: { records: 0, bytes: 0 } };
+  /** Top of the ids reserved in the store; ids up to it can be handed out without a write. */
+  private reserved = 0;
+  private project: Usage = { records: 0, bytes: 0 };
+  private memoBytes = 0;
   /** Highest id known stored; `synced.until` for a client that asked for no replay. */
   private lastStoredId = 0;
   private pending: Pending[] = [];
@@ -55,17 +108,30 @@ export class Room {
   private presenceTimer: NodeJS.Timeout | undefined;
   private lastPresenceAt = -Infinity;
   private lastCount = -1;
-  private readonly recent = new Map<string, { record: VidgetRecord; persisted: boolean }>();
+  private readonly recent = new Map<string, Seen>();
 
   constructor(
     readonly name: RoomName,
     private readonly store: Store,
     private readonly options: RoomOptions,
   ) {
-    this.ready = store.openRoom(name).then((info) => {
+    this.ready = Promise.all([store.openRoom(name), options.projectUsage]).then(([info, project]) => {
       this.info = info;
+      this.reserved = info.lastId;
       this.lastStoredId = info.lastId;
+      this.project = project;
     });
+  }
+
+  /** What the room holds in the store. */
+  get usage(): Usage {
+    return this.info.usage;
+  }
+
+  /** Records left the store (retention, moderation): the quotas count them no more. */
+  released(gone: Usage): void {
+    this.info.usage.records = Math.max(0, this.info.usage.records - gone.records);
+    this.info.usage.bytes = Math.max(0, this.info.usage.bytes - gone.bytes);
   }
 
   /** The room epoch (see `HelloFrame.epoch`). */
@@ -179,56 +245,115 @@ export class Room {
   }
 
   private async deliver(batch: Pending[]): Promise<void> {
+    await this.reserveIds(batch.length);
     const created = Date.now();
-    const items: Array<{ conn: Connection; cid: string; key: string; persisted: boolean; record: VidgetRecord; duplicate: boolean }> = [];
+    const items: Item[] = [];
     for (const { conn, frame } of batch) {
       const key = `${conn.clientId}\n${frame.cid}`;
       const seen = this.recent.get(key);
+      const persisted = frame.persist === true;
       if (seen) {
-        items.push({ conn, cid: frame.cid, key, persisted: seen.persisted, record: seen.record, duplicate: true });
+        // A repeat is the same publish, so its data is the same; a stored one is read back exactly.
+        const record = { id: seen.id, client_id: conn.clientId, created: seen.created, username: seen.username, data: frame.data };
+        items.push({ conn, cid: frame.cid, key, persisted: seen.persisted, record, json: '', bytes: 0, outcome: 'repeat' });
         continue;
       }
-      const persisted = frame.persist === true;
+      const dataJson = JSON.stringify(frame.data);
+      const bytes = persisted ? Buffer.byteLength(dataJson) : 0;
+      if (persisted && !this.withinQuota(bytes)) {
+        items.push({ conn, cid: frame.cid, key, persisted, json: '', bytes: 0, outcome: 'over-quota' });
+        continue;
+      }
       const record: VidgetRecord = { id: ++this.info.lastId, client_id: conn.clientId, created, username: conn.username, data: frame.data };
-      items.push({ conn, cid: frame.cid, key, persisted, record, duplicate: false });
+      items.push({ conn, cid: frame.cid, key, persisted, record, json: recordJson(record, dataJson), bytes, dataJson, outcome: 'new' });
       // Remembered now, so a repeat later in this same batch is caught too.
       this.remember(key, record, persisted);
     }
-    const toStore = items.filter((i) => i.persisted && !i.duplicate);
-    let failed = false;
-    if (toStore.length > 0) {
-      try {
-        const results = await this.store.append(this.name, toStore.map((i) => ({ ...i.record, cid: i.cid })));
-        results.forEach((result, n) => {
-          if (result.stored) {
-            this.lastStoredId = Math.max(this.lastStoredId, toStore[n]!.record.id);
-            return;
-          }
-          const item = toStore[n]!;
-          item.record = result.existing;
-          item.duplicate = true;
-          this.remember(item.key, result.existing, true);
-        });
-      } catch (error) {
-        // Not stored, so not acked: the client keeps it queued and sends it again.
-        this.options.onError(error);
-        failed = true;
-        for (const item of toStore) this.recent.delete(item.key);
-      }
-    }
+    const failed = !(await this.persist(items));
     for (const item of items) {
-      if (failed && item.persisted) {
-        item.conn.sendError(ErrorCode.Unavailable, 'the record could not be stored; retry', { cid: item.cid });
-      } else if (item.duplicate) {
-        item.conn.send({ type: 'ack', cid: item.cid, record: item.record, persisted: item.persisted, duplicate: true });
-      } else {
-        this.broadcast(item.record, item.persisted, item.conn, item.cid);
-      }
+      if (item.outcome === 'repeat' && item.persisted) item.record = (await this.stored(item)) ?? item.record;
+      this.answer(item, failed);
     }
   }
 
-  private broadcast(record: VidgetRecord, persisted: boolean, publisher: Connection, cid: string): void {
-    const json = JSON.stringify(record);
+  /** Whether one more record of `bytes` fits the room's and the project's quotas; counts it if so. */
+  private withinQuota(bytes: number): boolean {
+    const { quota } = this.options;
+    const room = this.info.usage;
+    const project = this.project;
+    if (room.records + 1 > quota.roomRecords || room.bytes + bytes > quota.roomBytes) return false;
+    if (project.records + 1 > quota.projectRecords || project.bytes + bytes > quota.projectBytes) return false;
+    this.count(1, bytes);
+    return true;
+  }
+
+  private count(records: number, bytes: number): void {
+    for (const usage of [this.info.usage, this.project]) {
+      usage.records += records;
+      usage.bytes += bytes;
+    }
+  }
+
+  /** Stores the batch's new persistent records in one append; false if the store failed. */
+  private async persist(items: Item[]): Promise<boolean> {
+    const toStore = items.filter((i) => i.persisted && i.outcome === 'new');
+    if (toStore.length === 0) return true;
+    try {
+      const results = await this.store.append(this.name, toStore.map((i) => ({ ...i.record!, cid: i.cid, dataJson: i.dataJson! })));
+      results.forEach((result, n) => {
+        const item = toStore[n]!;
+        if (result.stored) {
+          this.lastStoredId = Math.max(this.lastStoredId, item.record!.id);
+          return;
+        }
+        // Stored before this room remembered it (an earlier process, or the memo forgot it).
+        this.count(-1, -item.bytes);
+        item.record = result.existing;
+        item.outcome = 'duplicate';
+        this.remember(item.key, result.existing, true);
+      });
+      return true;
+    } catch (error) {
+      // Not stored, so not acked: the client keeps it queued and sends it again.
+      this.options.onError(error);
+      for (const item of toStore) {
+        this.count(-1, -item.bytes);
+        this.forget(item.key);
+      }
+      return false;
+    }
+  }
+
+  /** The stored copy of a repeated persistent publish (undefined if the store lost it since, or failed). */
+  private async stored(item: Item): Promise<VidgetRecord | undefined> {
+    try {
+      return await this.store.lookup(this.name, item.conn.clientId, item.cid);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Tells the publisher (and, for a new record, the room) how its publish went. */
+  private answer(item: Item, storeFailed: boolean): void {
+    const { conn, cid } = item;
+    if (item.outcome === 'over-quota') {
+      conn.sendError(ErrorCode.QuotaExceeded, 'the storage quota of this room or project is used up; nothing was stored', { cid });
+    } else if (storeFailed && item.persisted && item.outcome === 'new') {
+      conn.sendError(ErrorCode.Unavailable, 'the record could not be stored; retry', { cid });
+    } else if (item.outcome === 'duplicate' || item.outcome === 'repeat') {
+      conn.send({ type: 'ack', cid, record: item.record!, persisted: item.persisted, duplicate: true });
+    } else {
+      this.broadcast(item.record!, item.json, item.persisted, conn, cid);
+    }
+  }
+
+  /** Makes sure `n` more ids can be handed out: one store write per {@link ID_BLOCK} ids. */
+  private async reserveIds(n: number): Promise<void> {
+    if (this.info.lastId + n <= this.reserved) return;
+    this.reserved = await this.store.reserveIds(this.name, this.info.lastId + Math.max(n, ID_BLOCK));
+  }
+
+  private broadcast(record: VidgetRecord, json: string, persisted: boolean, publisher: Connection, cid: string): void {
     // Framed once (on first use), the same bytes go to every socket.
     let frame: FramedMessage | undefined;
     let own: FramedMessage | undefined;
@@ -241,9 +366,14 @@ export class Room {
   }
 
   private remember(key: string, record: VidgetRecord, persisted: boolean): void {
-    this.recent.delete(key);
-    this.recent.set(key, { record, persisted });
-    if (this.recent.size > RECENT_CIDS) this.recent.delete(this.recent.keys().next().value!);
+    this.forget(key);
+    this.recent.set(key, { id: record.id, created: record.created, username: record.username, persisted });
+    this.memoBytes += key.length + SEEN_BYTES;
+    while (this.memoBytes > MEMO_BYTES) this.forget(this.recent.keys().next().value!);
+  }
+
+  private forget(key: string): void {
+    if (this.recent.delete(key)) this.memoBytes -= key.length + SEEN_BYTES;
   }
 
   /**

@@ -37,6 +37,14 @@ function exactSql(field: FieldRef, value: null | boolean): string {
   return value === null ? `(${type} IS NULL OR ${type} = 'null')` : `(${type} = '${value}')`;
 }
 
+/**
+ * For a number compared with a data field: the field must hold a JSON number, since
+ * json_extract gives true/false as 1/0 and `data.liked = 0` would match `false`.
+ */
+function numberGuard(field: FieldRef): string {
+  return field.kind === 'data' ? `json_type(data, ${jsonPath(field.path)}) IN ('integer', 'real') AND ` : '';
+}
+
 function filterSql(filter: ValidFilter, params: SqlFragment['params']): string {
   const x = fieldSql(filter.field);
   const { operator, value } = filter;
@@ -51,9 +59,12 @@ function filterSql(filter: ValidFilter, params: SqlFragment['params']): string {
     }
     case 'in': {
       const values = value as FilterScalar[];
-      const plain = values.filter((v) => v !== null && typeof v !== 'boolean');
-      params.push(...plain.map(bind));
-      const any = plain.length > 0 ? [`${x} IN (${plain.map(() => '?').join(', ')})`] : [];
+      const texts = values.filter((v) => typeof v === 'string');
+      const numbers = values.filter((v) => typeof v === 'number');
+      const any: string[] = [];
+      if (texts.length > 0) any.push(`${x} IN (${texts.map(() => '?').join(', ')})`);
+      if (numbers.length > 0) any.push(`(${numberGuard(filter.field)}${x} IN (${numbers.map(() => '?').join(', ')}))`);
+      params.push(...texts, ...numbers);
       for (const v of values) if (v === null || typeof v === 'boolean') any.push(exactSql(filter.field, v));
       return `(${any.join(' OR ')})`;
     }
@@ -63,17 +74,17 @@ function filterSql(filter: ValidFilter, params: SqlFragment['params']): string {
     case '=':
       if (value === null || typeof value === 'boolean') return exactSql(filter.field, value);
       params.push(value as string | number);
-      return `${x} = ?`;
+      return typeof value === 'number' ? `(${numberGuard(filter.field)}${x} = ?)` : `${x} = ?`;
     case '!=':
       // Negated, so records without the field match, as "not equal" reads.
       if (value === null || typeof value === 'boolean') return `NOT ${exactSql(filter.field, value)}`;
       params.push(value as string | number);
-      return `${x} IS NOT ?`;
+      return typeof value === 'number' ? `NOT coalesce(${numberGuard(filter.field)}${x} = ?, 0)` : `${x} IS NOT ?`;
     default:
       params.push(bind(value as FilterScalar));
       // SQLite orders numbers before all text: bound a numeric range below '' so text values
       // never satisfy a numeric comparison (and the bound still lets an index serve the range).
-      return typeof value === 'number' ? `(${x} ${operator} ? AND ${x} < '')` : `${x} ${operator} ?`;
+      return typeof value === 'number' ? `(${numberGuard(filter.field)}${x} ${operator} ? AND ${x} < '')` : `${x} ${operator} ?`;
   }
 }
 

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { ValidQuery, VidgetRecord } from '../../protocol/index.js';
-import type { AppendResult, ReplayFrom, RoomInfo, RoomName, SearchResult, Store, StoredRecord } from './store.js';
+import type { AppendResult, Expired, ReplayFrom, RoomInfo, RoomName, SearchResult, Store, StoredRecord, Usage } from './store.js';
 import { dataFields, fieldSql, orderSql, whereSql } from './sqlite-query.js';
 
 /** Options of {@link SqliteStore}. */
@@ -52,6 +52,52 @@ const toRecord = (row: Row): VidgetRecord => ({
 });
 
 const COLUMNS = 'id, client_id, created, username, json(data) AS data';
+/** The size quotas count: the UTF-8 bytes of `data` as JSON text. */
+const DATA_BYTES = 'length(CAST(json(data) AS BLOB))';
+/** Room ids kept in memory; others are looked up again (rooms are many, open ones few). */
+const ROOM_CACHE = 10_000;
+
+/**
+ * The schema, as numbered steps recorded in `user_version`: a database made by an older version
+ * is brought up to date at open, in one transaction.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE IF NOT EXISTS rooms (
+     room INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     epoch TEXT NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS records (
+     room INTEGER NOT NULL,
+     id INTEGER NOT NULL,
+     client_id TEXT NOT NULL,
+     cid TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     username TEXT,
+     data BLOB NOT NULL
+   );
+   CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (room, id);
+   CREATE UNIQUE INDEX IF NOT EXISTS records_cid ON records (room, client_id, cid);
+   CREATE INDEX IF NOT EXISTS records_created ON records (room, created);
+   CREATE INDEX IF NOT EXISTS records_client ON records (room, client_id, id);`,
+  // 2: the id high-water mark (ids never reused) and usage counters (quotas).
+  `ALTER TABLE rooms ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN records INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rooms ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE rooms SET
+     seq = (SELECT coalesce(max(id), 0) FROM records WHERE records.room = rooms.room),
+     records = (SELECT count(*) FROM records WHERE records.room = rooms.room),
+     bytes = (SELECT coalesce(sum(${DATA_BYTES}), 0) FROM records WHERE records.room = rooms.room);`,
+];
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version >= MIGRATIONS.length) return;
+  db.transaction(() => {
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
+}
 const STATEMENT_CACHE = 256;
 
 /**
@@ -87,26 +133,7 @@ export class SqliteStore implements Store {
     }
     this.autoIndex = options.autoIndex ?? true;
     this.maxAutoIndexes = options.maxAutoIndexes ?? 32;
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS rooms (
-        room INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        epoch TEXT NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS records (
-        room INTEGER NOT NULL,
-        id INTEGER NOT NULL,
-        client_id TEXT NOT NULL,
-        cid TEXT NOT NULL,
-        created INTEGER NOT NULL,
-        username TEXT,
-        data BLOB NOT NULL
-      );
-      CREATE UNIQUE INDEX IF NOT EXISTS records_id ON records (room, id);
-      CREATE UNIQUE INDEX IF NOT EXISTS records_cid ON records (room, client_id, cid);
-      CREATE INDEX IF NOT EXISTS records_created ON records (room, created);
-      CREATE INDEX IF NOT EXISTS records_client ON records (room, client_id, id);
-    `);
+    migrate(this.db);
     for (const { name } of this.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'auto:%'`).all() as Array<{ name: string }>) {
       this.indexed.add(name);
     }
@@ -114,22 +141,76 @@ export class SqliteStore implements Store {
       'INSERT INTO records (room, id, client_id, cid, created, username, data) VALUES (?, ?, ?, ?, ?, ?, jsonb(?)) ON CONFLICT DO NOTHING',
     );
     this.byCid = this.db.prepare(`SELECT ${COLUMNS} FROM records WHERE room = ? AND client_id = ? AND cid = ?`);
-    const insertAll = (room: number, records: StoredRecord[]) =>
-      records.map((r): AppendResult => {
-        const { changes } = this.insert.run(room, r.id, r.client_id, r.cid, r.created, r.username, JSON.stringify(r.data));
-        if (changes === 1) return { stored: true };
+    const count = this.db.prepare('UPDATE rooms SET records = records + ?, bytes = bytes + ?, seq = max(seq, ?) WHERE room = ?');
+    const insertAll = (room: number, records: StoredRecord[]) => {
+      let stored = 0;
+      let bytes = 0;
+      let top = 0;
+      const results = records.map((r): AppendResult => {
+        const json = r.dataJson ?? JSON.stringify(r.data);
+        const { changes } = this.insert.run(room, r.id, r.client_id, r.cid, r.created, r.username, json);
+        if (changes === 1) {
+          stored++;
+          bytes += Buffer.byteLength(json);
+          top = Math.max(top, r.id);
+          return { stored: true };
+        }
         return { stored: false, existing: toRecord(this.byCid.get(room, r.client_id, r.cid) as Row) };
       });
+      if (stored > 0) count.run(stored, bytes, top, room);
+      return results;
+    };
     this.appendMany = this.db.transaction(insertAll);
     this.appendBatch = this.db.transaction((batch: PendingAppend[]) => batch.map((item) => insertAll(item.room, item.records)));
   }
 
   async openRoom(name: RoomName): Promise<RoomInfo> {
-    this.db.prepare('INSERT INTO rooms (name, epoch) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, randomBytes(8).toString('hex'));
-    const { room, epoch } = this.db.prepare('SELECT room, epoch FROM rooms WHERE name = ?').get(name) as { room: number; epoch: string };
-    this.rooms.set(name, room);
-    const { last } = this.db.prepare('SELECT max(id) AS last FROM records WHERE room = ?').get(room) as { last: number | null };
-    return { epoch, lastId: last ?? 0 };
+    this.statement('INSERT INTO rooms (name, epoch) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, randomBytes(8).toString('hex'));
+    const row = this.statement('SELECT room, epoch, seq, records, bytes FROM rooms WHERE name = ?').get(name) as { room: number; epoch: string; seq: number; records: number; bytes: number };
+    this.rooms.set(name, row.room);
+    const { last } = this.statement('SELECT max(id) AS last FROM records WHERE room = ?').get(row.room) as { last: number | null };
+    return { epoch: row.epoch, lastId: Math.max(row.seq, last ?? 0), usage: { records: row.records, bytes: row.bytes } };
+  }
+
+  async lookup(name: RoomName, clientId: string, cid: string): Promise<VidgetRecord | undefined> {
+    const row = this.byCid.get(this.roomId(name), clientId, cid) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  async reserveIds(name: RoomName, upTo: number): Promise<number> {
+    const { seq } = this.statement('UPDATE rooms SET seq = max(seq, ?) WHERE room = ? RETURNING seq').get(upTo, this.roomId(name)) as { seq: number };
+    return seq;
+  }
+
+  async projectUsage(project: string): Promise<Usage> {
+    // Room names are "<project>/<widget>": a range on the name index ('0' sorts right after '/').
+    const row = this.statement('SELECT coalesce(sum(records), 0) AS records, coalesce(sum(bytes), 0) AS bytes FROM rooms WHERE name > ? AND name < ?')
+      .get(`${project}/`, `${project}0`) as Usage;
+    return { records: row.records, bytes: row.bytes };
+  }
+
+  async expire(before: number, limit: number): Promise<Expired[]> {
+    // Retention is opt-in; its global index on `created` is made only when it is used.
+    this.db.exec('CREATE INDEX IF NOT EXISTS records_created_at ON records (created)');
+    const expireBatch = this.db.transaction(() => {
+      const rows = this.statement(`DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE created < ? LIMIT ?) RETURNING room, ${DATA_BYTES} AS bytes`)
+        .all(before, limit) as Array<{ room: number; bytes: number }>;
+      const byRoom = new Map<number, Usage>();
+      for (const { room, bytes } of rows) {
+        const usage = byRoom.get(room) ?? { records: 0, bytes: 0 };
+        usage.records++;
+        usage.bytes += bytes;
+        byRoom.set(room, usage);
+      }
+      const out: Expired[] = [];
+      for (const [room, usage] of byRoom) {
+        const { name } = this.statement('UPDATE rooms SET records = max(0, records - ?), bytes = max(0, bytes - ?) WHERE room = ? RETURNING name')
+          .get(usage.records, usage.bytes, room) as { name: string };
+        out.push({ room: name, ...usage });
+      }
+      return out;
+    });
+    return expireBatch();
   }
 
   append(name: RoomName, records: StoredRecord[]): Promise<AppendResult[]> {
@@ -206,8 +287,16 @@ export class SqliteStore implements Store {
   }
 
   private roomId(name: RoomName): number {
-    const room = this.rooms.get(name);
-    if (room === undefined) throw new Error(`room ${name} was not opened`);
+    let room = this.rooms.get(name);
+    if (room === undefined) {
+      const row = this.statement('SELECT room FROM rooms WHERE name = ?').get(name) as { room: number } | undefined;
+      if (!row) throw new Error(`room ${name} was not opened`);
+      room = row.room;
+    }
+    // Most recently used last, so the map stays bounded however many rooms were ever opened.
+    this.rooms.delete(name);
+    this.rooms.set(name, room);
+    if (this.rooms.size > ROOM_CACHE) this.rooms.delete(this.rooms.keys().next().value!);
     return room;
   }
 

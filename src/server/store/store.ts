@@ -3,17 +3,36 @@ import type { SearchGroup, ValidQuery, VidgetRecord } from '../../protocol/index
 /** A room's name in a store: `"<project>/<widgetId>"`. */
 export type RoomName = string;
 
+/** What a room or a project holds in the store, for quotas. */
+export interface Usage {
+  records: number;
+  /** UTF-8 bytes of the records' `data` as JSON text. */
+  bytes: number;
+}
+
 /** Where a room stands in its store when it is opened. */
 export interface RoomInfo {
   /** Random id fixed when the room was first stored; a new one means the store was reset. */
   epoch: string;
-  /** The highest record id stored in the room, 0 if none. */
+  /**
+   * The highest record id the room may have handed out (stored or not), 0 if none: new ids
+   * start above it, so an id is never reused, even for messages that were never stored.
+   */
   lastId: number;
+  /** What the room holds now. */
+  usage: Usage;
 }
 
 /** A record to store, with the client message id it deduplicates on. */
 export interface StoredRecord extends VidgetRecord {
   cid: string;
+  /** `JSON.stringify(data)`, when the caller already has it. */
+  dataJson?: string;
+}
+
+/** Records removed from one room by {@link Store.expire}. */
+export interface Expired extends Usage {
+  room: RoomName;
 }
 
 /** What `append` did with one record: stored it, or found the same `(client_id, cid)` already stored. */
@@ -38,10 +57,22 @@ export interface Store {
   openRoom(room: RoomName): Promise<RoomInfo>;
   /** Stores records in one transaction, in order; duplicates of `(room, client_id, cid)` are not stored. */
   append(room: RoomName, records: StoredRecord[]): Promise<AppendResult[]>;
+  /** The stored record a client published with `cid`, if it is (still) stored. */
+  lookup(room: RoomName, clientId: string, cid: string): Promise<VidgetRecord | undefined>;
   /** The newest `limit` records after a position, oldest first; `truncated` if there were more. */
   replay(room: RoomName, from: ReplayFrom, limit: number): Promise<{ records: VidgetRecord[]; truncated: boolean }>;
   /** Runs a validated search over one room. */
   search(room: RoomName, query: ValidQuery): Promise<SearchResult>;
+  /**
+   * Reserves record ids of a room up to at least `upTo` and returns the new reservation's top.
+   * Ids are handed out from memory within a reservation; one write per block keeps them unique
+   * across restarts and crashes.
+   */
+  reserveIds(room: RoomName, upTo: number): Promise<number>;
+  /** What every room of `project` holds. */
+  projectUsage(project: string): Promise<Usage>;
+  /** Deletes up to `limit` records created before `before` (ms); reports what left each room. */
+  expire(before: number, limit: number): Promise<Expired[]>;
   /** Releases the store; pending work is finished first. */
   close(): Promise<void>;
 }

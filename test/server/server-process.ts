@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = `${ROOT}src/server/cli.ts`;
+const TSX = `${ROOT}node_modules/tsx/dist/loader.mjs`;
+
+/** The real server (`src/server/cli.ts`) in a child process: it can crash, be killed, and be measured alone. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  readonly wsUrl: string;
+  /** What it wrote to stdout and stderr so far. */
+  readonly output: () => string;
+  /** Whether the process is still running. */
+  readonly alive: () => boolean;
+  /** Its resident set size in bytes (Linux). */
+  readonly rss: () => number;
+  /** SIGTERM (a clean stop), then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the CLI with `env` (PORT 0 unless given) and resolves once it listens. `files` runs it
+ * under `ulimit -n files`; `cwd` is where it runs (relative paths such as ./data and dist/).
+ */
+export async function spawnServer(env: Record<string, string>, { files, cwd = ROOT }: { files?: number; cwd?: string } = {}): Promise<ServerProcess> {
+  const command = `${files ? `ulimit -n ${files} && ` : ''}exec "${process.execPath}" --import "${TSX}" "${CLI}"`;
+  const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (chunk) => (out += chunk));
+  child.stderr!.on('data', (chunk) => (out += chunk));
+  const exited = once(child, 'exit');
+  const port = await new Promise<number>((resolve, reject) => {
+    const check = () => {
+      const match = /Vidget server on http:\/\/[^:]+:(\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    };
+    child.stdout!.on('data', check);
+    void exited.then(() => reject(new Error(`the server exited before listening: ${out}`)));
+  });
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    output: () => out,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    rss: () => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
