@@ -321,4 +321,6 @@ test('demo: "Sign in as moderator" gets a dev token: the name shows verified and
   await p.waitForFunction(`${chat}.shadowRoot.querySelector('.pinned')?.textContent.includes('Welcome, all')`, null, { timeout: 10_000 });
   assert.match((await p.evaluate(`${chat}.shadowRoot.querySelector('.pinned .name').textContent`)) as string, /host✓/);
   assert.match((await p.textContent('#account')) ?? '', /Signed in as host/);
+  mkdirSync(WIDGET_SHOTS, { recursive: true });
+  await p.locator('vidget-player .vidget-widget[data-widget-id="comments"]').screenshot({ path: join(WIDGET_SHOTS, '1280px-moderator-comments.png') });
 });
