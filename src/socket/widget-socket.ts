@@ -7,6 +7,7 @@ import { isValidName, parseInterval } from '../protocol/names.js';
 import type { SearchGroup, SearchQuery } from '../protocol/query.js';
 import type { Json, VidgetRecord } from '../protocol/record.js';
 import { TokenBucket } from '../protocol/token-bucket.js';
+import { vidgetStore } from './idb-store.js';
 import type { OfflineQueue } from './offline-queue.js';
 import { randomId } from './random-id.js';
 import {
@@ -172,6 +173,9 @@ export class WidgetSocket extends EventTarget {
     }
     if (options.catchup !== undefined) parseInterval(options.catchup);
     this.options = options;
+    // Open (or create) the database now, not when the transport has loaded: other code of the
+    // page that opens it meanwhile would otherwise create it without its object store.
+    vidgetStore(options.database);
     this.setState('starting');
     this.ready = this.start();
     this.ready.catch(() => {});
