@@ -78,6 +78,18 @@ describe('parseWidgetConfig', () => {
     assert.deepEqual(parseWidgetConfig({}).errors[0]!.message, 'the widget config must be a JSON array');
   });
 
+  test('pauseOnShow, narrow and label: kept when valid, reported when not', () => {
+    const { entries, errors } = parseWidgetConfig([
+      { id: 'q', type: 'quiz', pauseOnShow: true, narrow: 'below', label: 'Quiz time' },
+      { id: 'plain', type: 'poll' },
+      { id: 'bad-narrow', type: 'poll', narrow: 'sideways' },
+      { id: 'bad-label', type: 'poll', label: 'x'.repeat(81) },
+    ]);
+    assert.deepEqual(entries.map((e) => [e.id, e.pauseOnShow, e.narrow, e.label]), [['q', true, 'below', 'Quiz time'], ['plain', false, undefined, undefined]]);
+    assert.deepEqual(errors.map((e) => e.id), ['bad-narrow', 'bad-label']);
+    assert.match(errors[0]!.message, /chip, below or keep/);
+  });
+
   test('actions: valid ones kept in order, invalid ones reported and skipped', () => {
     const { entries, errors } = parseWidgetConfig([
       { id: 'w', type: 'hotspot', onStart: ['pause'], onClick: [{ type: 'seek', time: 30 }, { type: 'openUrl', url: 'javascript:alert(1)' }, { type: 'openUrl', url: 'https://example.com/x' }, { type: 'launchMissiles' }] },
