@@ -31,19 +31,25 @@ export class VidgetPlayer extends LitElement {
     token: {},
     user: {},
   };
+  /**
+   * The layout. The overlay is laid out, not stacked: a top edge, the middle, a bottom edge. Each
+   * edge is one row of regions (left, centre, right) sharing its width (none narrower than its
+   * content's narrowest), and widgets at one position stack in their region, in config order, so
+   * no widget covers another; the cards of a region share its width (the widest card's), chips
+   * keep the region's side. The overlay and the sidebar end above the native controls' band
+   * (`--band`: 72 px, 48 px of buttons over a 24 px timeline, while `controls-shown`; see
+   * reserveControlsBand) and clip there (`clip`: not scrollable, not even by focus); short of room
+   * the bottom edge gives way. The sidebar sits over the right 30% of the video, which the other
+   * widgets then leave free. On a narrow player (480 px or less) the sidebar goes below the video,
+   * where a third of the width is too little to read, and overlay cards collapse to chips whose
+   * cards open below the video (the host moves them), so the picture stays visible. (No comments
+   * in the CSS itself: they would ship in the bundle.)
+   */
   static override styles = css`
     :host { display: block; position: relative; width: 100%; container-type: inline-size; --band: 0px; }
-    /* The native controls' band (72 px: 48 px of buttons over a 24 px timeline), kept free of
-       widgets while the controls may be shown; see reserveControlsBand. */
     :host([controls-shown]) { --band: 72px; }
     .stage { position: relative; line-height: 0; }
     ::slotted(video) { display: block; width: 100%; height: auto; }
-    /* The overlay is laid out, not stacked: a top edge, the middle, a bottom edge. Each edge is
-       one row of regions (left, centre, right) sharing its width (none narrower than its
-       content's narrowest), and widgets at one position stack in their region, so no widget
-       covers another. It ends above the band and clips there (clip: no scrolling it, not even by
-       focus). Short of room, the bottom edge gives way: its regions get shorter (an open chip's
-       card scrolls). */
     .overlay { position: absolute; inset: 0 0 var(--band); pointer-events: none; line-height: normal; overflow: clip; display: flex; flex-direction: column; gap: 6px; padding: 8px; box-sizing: border-box; }
     .edge { display: flex; gap: 6px; min-height: 0; }
     .edge.top { flex-shrink: 0; }
@@ -51,7 +57,6 @@ export class VidgetPlayer extends LitElement {
     .middle { flex: 1; min-height: 0; display: flex; align-items: center; justify-content: center; }
     .region { display: flex; flex-direction: column; gap: 6px; max-width: 100%; max-height: 100%; }
     .region:empty { display: none; }
-    /* Cards in one region share its width (the widest card's); chips keep the region's side. */
     .vidget-widget { pointer-events: auto; min-height: 0; max-width: 100%; align-self: stretch; }
     .overlay .vidget-widget { max-width: min(100%, 22rem); }
     .vidget-widget[hidden] { display: none; }
@@ -60,8 +65,6 @@ export class VidgetPlayer extends LitElement {
     .pos-top-right, .pos-bottom-right { margin-left: auto; align-items: flex-end; }
     .pos-full { position: absolute; inset: 0; }
     .pos-full > .vidget-widget { flex: 1; }
-    /* The sidebar: over the right of the video, above the band, which the other widgets then leave
-       free; below the video on narrow players, where a third of the width is too little to read. */
     .aside { position: absolute; top: 0; right: 0; bottom: var(--band); width: 30%; line-height: normal; pointer-events: none; overflow: clip; padding: 8px 8px 8px 0; box-sizing: border-box; display: flex; flex-direction: column; gap: 6px; }
     .aside:not(:has(.vidget-widget)) { display: none; }
     .aside .pos-sidebar { height: 100%; }
@@ -75,8 +78,6 @@ export class VidgetPlayer extends LitElement {
       .overlay { padding: 4px; }
       .aside { position: static; width: auto; padding: 4px; }
       .stage:has(+ .aside .vidget-widget) .overlay { right: 0; }
-      /* Overlay cards collapse to a chip that opens the card below the video (the host moves it),
-         so the picture stays visible. */
       .vidget-chip.chip:not([hidden]) { display: block; }
       .vidget-chip.chip[aria-expanded='false'] + .vidget-widget { display: none; }
     }
