@@ -1,4 +1,6 @@
-import { ErrorCode, TokenBucket, VidgetError, type Json } from '../protocol/index.js';
+import { ErrorCode, VidgetError } from '../protocol/errors.js';
+import type { Json } from '../protocol/record.js';
+import { TokenBucket } from '../protocol/token-bucket.js';
 import type { PlayerApi } from '../player/player-api.js';
 import type { WidgetSocket } from '../socket/index.js';
 import { SANDBOX_RUNTIME } from './sandbox-runtime.js';
@@ -35,10 +37,15 @@ export function mountSandboxed(entry: WidgetEntry & { src: string }, scope: Widg
     playbackRate: player.playbackRate,
     variables: player.getVariables(),
   });
-  const init = { props: entry.props, widgetId: entry.id, videoId: api.getVideoId(), user: api.getAuthenticatedUser(), state: snapshot() };
+  // The widget's own state (api.setState) travels with it: the frame reads it synchronously.
+  const prefix = `${entry.id}/`;
+  const kept = Object.fromEntries(Object.entries(player.widgetState.all()).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  const init = { props: entry.props, widgetId: entry.id, videoId: api.getVideoId(), user: api.getAuthenticatedUser(), project: api.project, state: snapshot(), kept };
   const src = new URL(entry.src, document.baseURI).href;
+  // The partner script is deferred and in the body: it runs once the document is parsed, so
+  // `document.body` is there for it, as a widget script expects.
   iframe.srcdoc = `<!doctype html><meta charset="utf-8"><style>html,body{margin:0;background:transparent;font:14px system-ui}</style>` +
-    `<script>${SANDBOX_RUNTIME.replace('__INIT__', scriptSafe(init))}</script><script src="${escapeHtml(src)}"></script>`;
+    `<script>${SANDBOX_RUNTIME.replace('__INIT__', scriptSafe(init))}</script><body><script defer src="${escapeHtml(src)}"></script>`;
 
   let ready = false;
   const queued: unknown[] = [];
@@ -70,6 +77,7 @@ export function mountSandboxed(entry: WidgetEntry & { src: string }, scope: Widg
     exitFullscreen: () => api.exitFullscreen(),
     setVisible: (visible) => (visible === true ? api.setVisible() : api.setInvisible()),
     setVariable: (name, value, persistent) => typeof name === 'string' && api.setVariable(name, value as Json, persistent === true),
+    setState: (name, value, persistent) => typeof name === 'string' && api.setState(name, value as Json, persistent === true),
     'socket.publish': (sid, data) => socketOf(sid).publish(data as Json),
     'socket.search': (sid, query) => socketOf(sid).search({ query: query as never }),
     'socket.close': (sid) => {

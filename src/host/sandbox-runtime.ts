@@ -32,7 +32,8 @@ export const SANDBOX_RUNTIME = `(() => {
       p.then((r) => req && req.success && req.success(r), (e) => req && req.error && req.error(e));
       return p;
     };
-    this.close = () => { sockets.delete(sid); call('socket.close', [sid]).catch(() => {}); };
+    // Removed once the host answers: its close event (onClose) comes before the answer.
+    this.close = () => { call('socket.close', [sid]).catch(() => {}).then(() => sockets.delete(sid)); };
     this._event = (type, data) => {
       if (type === 'statechange') { self.state = data; return; }
       const hook = { open: 'onOpen', message: 'onMessage', activeconnectionschange: 'onActiveConnectionsChange', close: 'onClose', error: 'onError' }[type];
@@ -69,7 +70,10 @@ export const SANDBOX_RUNTIME = `(() => {
     setVariable: (name, value, persistent) => { call('setVariable', [name, value, !!persistent]).catch(() => {}); },
     getVariable: (name) => state.variables[name],
     getVariables: () => Object.assign({}, state.variables),
+    setState: (name, value, persistent) => { init.kept[name] = value; call('setState', [name, value, !!persistent]).catch(() => {}); },
+    getState: (name) => init.kept[name],
     widgetId: init.widgetId,
+    project: init.project,
   };
   api.c8PlayerApi = api;
   window.c8PlayerApi = window.vidgetApi = api;

@@ -25,6 +25,13 @@ export class VidgetWidget extends LitElement {
     this.props = {};
   }
 
+  /**
+   * Moved, not removed (the player moves a widget below the video on a narrow player with
+   * `moveBefore`): nothing to do, so the widget keeps its connection and listeners instead of a
+   * disconnect and a connect.
+   */
+  connectedMoveCallback(): void {}
+
   /** Cinema8's name for the api. */
   get c8PlayerApi(): WidgetApi {
     return this.api;

@@ -1,4 +1,5 @@
-import { ErrorCode, VidgetError, type Json } from '../protocol/index.js';
+import { ErrorCode, VidgetError } from '../protocol/errors.js';
+import type { Json } from '../protocol/record.js';
 import { Emitter } from '../player/emitter.js';
 import type { PlayerApi, PlayerEventName, PlayerListener } from '../player/player-api.js';
 import type { WidgetSocket, WidgetSocketOptions } from '../socket/index.js';
@@ -38,6 +39,15 @@ export interface WidgetApi {
   setVariable(name: string, value: Json, persistent?: boolean): void;
   getVariable(name: string): Json | undefined;
   getVariables(): Record<string, Json>;
+  /**
+   * This widget's own state, kept by the player while the page is open, so it survives the
+   * widget leaving and re-entering its time range (a loop, a seek); `persistent` also keeps it
+   * in IndexedDB across reloads. Not shared with other widgets (variables are).
+   */
+  setState(name: string, value: Json, persistent?: boolean): void;
+  getState(name: string): Json | undefined;
+  /** The player's project id (e.g. to keep something per project in the browser). */
+  readonly project: string;
   /** Tracked timers: cleared on destroy. */
   setTimeout(fn: () => void, ms?: number): number;
   setInterval(fn: () => void, ms?: number): number;
@@ -168,6 +178,9 @@ export function createWidgetScope(
     setVariable: (name, value, persistent) => player.setVariable(name, value, persistent),
     getVariable: (name) => player.getVariable(name),
     getVariables: () => player.getVariables(),
+    setState: (name, value, persistent) => player.widgetState.set(`${entry.id}/${name}`, value, persistent),
+    getState: (name) => player.widgetState.get(`${entry.id}/${name}`),
+    project: player.connection.project,
     setTimeout: (fn, ms) => timer('timeout', fn, ms),
     setInterval: (fn, ms) => timer('interval', fn, ms),
     clearTimeout: clear,

@@ -1,4 +1,5 @@
-import { isValidName, type Json } from '../protocol/index.js';
+import { isValidName } from '../protocol/names.js';
+import type { Json } from '../protocol/record.js';
 
 /** Where a widget sits over the video. */
 export type WidgetPosition = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right' | 'top' | 'bottom' | 'center' | 'sidebar' | 'full';
@@ -12,6 +13,12 @@ export type WidgetAction =
   | { type: 'openUrl'; url: string }
   | { type: 'show'; widgetId: string }
   | { type: 'hide'; widgetId: string };
+
+/**
+ * Where a widget goes on a narrow player (480 px or less): collapsed to a chip that expands on
+ * tap (`chip`), below the video with the sidebar (`below`), or as it is (`keep`).
+ */
+export type NarrowMode = 'chip' | 'below' | 'keep';
 
 /** A trigger of a widget entry. */
 export type WidgetTrigger = 'onStart' | 'onEnd' | 'onClick';
@@ -31,6 +38,12 @@ export interface WidgetEntry {
   /** The script of a sandboxed widget (classic script, runs with `c8PlayerApi` in scope). */
   src?: string;
   actions: Partial<Record<WidgetTrigger, WidgetAction[]>>;
+  /** Pause the video each time the widget is shown (a quiz, a question). */
+  pauseOnShow: boolean;
+  /** On a narrow player; by default a sidebar widget goes below, `full` keeps, others become chips. */
+  narrow?: NarrowMode;
+  /** The chip's text on a narrow player (default: the `title`, `question`, `label` or `heading` prop, else the type). */
+  label?: string;
 }
 
 /** A config entry (or action) that was skipped, and why. */
@@ -42,6 +55,7 @@ export interface ConfigError {
 
 const POSITIONS = new Set<WidgetPosition>(['top-left', 'top-right', 'bottom-left', 'bottom-right', 'top', 'bottom', 'center', 'sidebar', 'full']);
 const TRIGGERS: WidgetTrigger[] = ['onStart', 'onEnd', 'onClick'];
+const NARROW = new Set<unknown>(['chip', 'below', 'keep']);
 
 /** Checks one action; returns it, or a message saying what is wrong. */
 export function parseAction(input: unknown): WidgetAction | string {
@@ -99,6 +113,8 @@ export function parseWidgetConfig(input: unknown): { entries: WidgetEntry[]; err
     if (e.props !== undefined && (typeof e.props !== 'object' || e.props === null || Array.isArray(e.props))) return fail('props must be an object', id);
     if (e.sandbox === true && (typeof e.src !== 'string' || e.src.length === 0 || e.src.length > 2048)) return fail('a sandboxed widget needs src, the URL of its script', id);
     if (e.src !== undefined && e.sandbox !== true) return fail('src is for sandboxed widgets; set "sandbox": true', id);
+    if (e.narrow !== undefined && !NARROW.has(e.narrow)) return fail('narrow must be chip, below or keep', id);
+    if (e.label !== undefined && (typeof e.label !== 'string' || e.label.length > 80)) return fail('label must be a string of at most 80 characters', id);
     const actions: WidgetEntry['actions'] = {};
     const given = (typeof e.actions === 'object' && e.actions !== null ? e.actions : e) as Record<string, unknown>;
     for (const trigger of TRIGGERS) {
@@ -114,7 +130,12 @@ export function parseWidgetConfig(input: unknown): { entries: WidgetEntry[]; err
       });
     }
     seen.add(id);
-    entries.push({ id, type: e.type, start, end, position: position as WidgetPosition, props: (e.props ?? {}) as Record<string, Json>, sandbox: e.sandbox === true, ...(typeof e.src === 'string' ? { src: e.src } : {}), actions });
+    entries.push({
+      id, type: e.type, start, end, position: position as WidgetPosition, props: (e.props ?? {}) as Record<string, Json>, sandbox: e.sandbox === true, actions, pauseOnShow: e.pauseOnShow === true,
+      ...(typeof e.src === 'string' ? { src: e.src } : {}),
+      ...(e.narrow ? { narrow: e.narrow as NarrowMode } : {}),
+      ...(typeof e.label === 'string' ? { label: e.label } : {}),
+    });
   });
   return { entries, errors };
 }

@@ -1,7 +1,7 @@
 import type { PlayerApi } from '../player/player-api.js';
 import { Timeline, type Cue, type TimelineChange } from './timeline.js';
 import { createWidgetScope, type WidgetScope } from './widget-api.js';
-import type { WidgetAction, WidgetEntry } from './widget-config.js';
+import type { NarrowMode, WidgetAction, WidgetEntry } from './widget-config.js';
 import { isWidgetClass, tagFor, type WidgetRegistry } from './widget-registry.js';
 import type { VidgetWidget } from './vidget-widget.js';
 
@@ -10,10 +10,16 @@ const DEFINE_WAIT_MS = 5_000;
 
 interface Placed extends Cue {
   entry: WidgetEntry;
+  /** Place in the config (order of `add`): the order within a region, whatever loads first. */
+  order: number;
 }
 
 interface Mounted {
+  cue: Placed;
   wrapper: HTMLElement;
+  /** The toggle a `chip` widget shows on a narrow player, in the widget's region (made for every widget). */
+  chip: HTMLButtonElement;
+  narrow: NarrowMode;
   scope: WidgetScope;
   cleanup?: (() => void) | undefined;
 }
@@ -39,7 +45,11 @@ export class WidgetHost {
   private readonly placed = new Map<string, Placed>();
   private readonly mounted = new Map<string, Mounted>();
   private readonly hidden = new Set<string>();
+  /** Chips the viewer opened (kept across a remount). */
+  private readonly open = new Set<string>();
   private generation = 0;
+  private added = 0;
+  private narrow = false;
 
   constructor(
     private readonly player: PlayerApi,
@@ -51,7 +61,7 @@ export class WidgetHost {
   /** Adds a widget to the timeline (shown at once if the playhead is in its range). */
   add(entry: WidgetEntry): void {
     if (this.placed.has(entry.id)) this.remove(entry.id);
-    const cue: Placed = { start: entry.start, end: entry.end, entry };
+    const cue: Placed = { start: entry.start, end: entry.end, entry, order: this.added++ };
     this.placed.set(entry.id, cue);
     this.apply(this.timeline.add(cue));
   }
@@ -92,7 +102,20 @@ export class WidgetHost {
     if (visible) this.hidden.delete(id);
     else this.hidden.add(id);
     const m = this.mounted.get(id);
-    if (m) m.wrapper.hidden = !visible;
+    if (m) m.wrapper.hidden = m.chip.hidden = !visible;
+  }
+
+  /** The player became narrow (480 px or less) or wide: widgets that go below the video there move. */
+  setNarrow(narrow: boolean): void {
+    if (narrow === this.narrow) return;
+    this.narrow = narrow;
+    for (const m of [...this.mounted.values()]) this.relocate(m);
+  }
+
+  /** Mounts the shown widgets again (a new token: their sockets connect as the new viewer). Their state is kept. */
+  remount(): void {
+    for (const id of [...this.mounted.keys()]) this.unmount(id, false);
+    for (const cue of this.timeline.current) void this.mount(cue);
   }
 
   /** Destroys every widget (no `onEnd` actions: the player is going away). */
@@ -116,6 +139,7 @@ export class WidgetHost {
       if (entry.sandbox) sandbox = await import('./sandbox-bridge.js');
       else definition = await this.registry.resolve(entry.type, DEFINE_WAIT_MS);
       if (!definition && !sandbox) throw new Error(`unknown widget type "${entry.type}" (not defined within ${DEFINE_WAIT_MS / 1000} s); define it with vidget.defineWidget`);
+      await this.player.ready; // the widget's state, if kept in IndexedDB
     } catch (error) {
       return this.options.onError(entry, error);
     }
@@ -124,13 +148,28 @@ export class WidgetHost {
     const wrapper = document.createElement('div');
     wrapper.className = 'vidget-widget';
     wrapper.dataset.widgetId = entry.id;
-    wrapper.hidden = this.hidden.has(entry.id);
     const root = wrapper.attachShadow({ mode: 'open' });
     const scope = createWidgetScope(this.player, entry, { setVisible: (id, v) => this.setVisible(id, v), user: this.options.user });
-    const mounted: Mounted = { wrapper, scope };
+    const { position, props } = entry;
+    // A widget class may say how it fits a narrow player (`static narrow`); the entry decides last.
+    const narrow = position === 'sidebar' ? 'below' : (entry.narrow ?? (definition as { narrow?: NarrowMode } | undefined)?.narrow ?? (position === 'full' ? 'keep' : 'chip'));
+    // The chip is always made (the layout shows it only on a narrow player), so a resize needs no remount.
+    const chip = document.createElement('button');
+    const mounted: Mounted = { cue, wrapper, chip, narrow, scope };
+    chip.className = `vidget-chip ${narrow}`;
+    chip.dataset.for = entry.id;
+    chip.textContent = String(entry.label ?? props.title ?? props.question ?? props.label ?? props.heading ?? entry.type);
+    chip.setAttribute('aria-expanded', String(this.open.has(entry.id)));
+    chip.addEventListener('click', () => {
+      if (!this.open.delete(entry.id)) this.open.add(entry.id);
+      chip.setAttribute('aria-expanded', String(this.open.has(entry.id)));
+      this.relocate(mounted);
+    }, { signal: scope.api.signal });
     this.mounted.set(entry.id, mounted);
+    this.setVisible(entry.id, !this.hidden.has(entry.id));
     if (entry.actions.onClick) wrapper.addEventListener('click', () => this.run(entry.actions.onClick!), { signal: scope.api.signal });
-    this.region(entry.position).append(wrapper);
+    this.insert(this.region(position), chip, cue.order);
+    this.insert(this.target(mounted), wrapper, cue.order);
     try {
       if (sandbox) {
         mounted.cleanup = sandbox.mountSandboxed(entry as WidgetEntry & { src: string }, scope, root, this.player, (error) => this.options.onError(entry, error));
@@ -152,6 +191,12 @@ export class WidgetHost {
     this.player.emit('widgetInit', entry.id);
     scope.emitLocal('widgetShow');
     this.player.emit('widgetShow', entry.id);
+    if (entry.pauseOnShow) {
+      this.player.pause();
+      // Shown with the frame presented at `start`, which leads currentTime by up to a frame: pause
+      // on that frame, or the pause would read a time before `start` and hide the widget again.
+      if (this.player.currentTime < entry.start) this.player.seek(entry.start);
+    }
     this.run(entry.actions.onStart);
   }
 
@@ -172,14 +217,46 @@ export class WidgetHost {
     m.scope.destroy();
     const region = m.wrapper.parentElement;
     m.wrapper.remove();
+    m.chip.remove();
     if (region?.classList.contains('made') && region.childElementCount === 0) region.remove();
     const entry = this.placed.get(id)?.entry;
     if (runEnd && entry) this.run(entry.actions.onEnd);
   }
 
+  /**
+   * Where a widget goes now: its position's region, but below the video on a narrow player for
+   * `below` widgets (with the sidebar) and opened chips (first, next to the video, where a card has
+   * room: over a phone-sized picture the native controls leave it about 120 px).
+   */
+  private target(m: Mounted): HTMLElement {
+    const below = this.narrow && (m.narrow === 'below' || (m.narrow === 'chip' && this.open.has(m.cue.entry.id)));
+    return this.region(!below ? m.cue.entry.position : m.narrow === 'below' ? 'sidebar' : 'open');
+  }
+
+  /**
+   * Moves a widget to its target if it is elsewhere, with `moveBefore` where there is one (the
+   * widget keeps running: VidgetWidget takes the move without reconnecting, an iframe does not
+   * reload). Elsewhere the widget is mounted anew there, and its state store carries it across.
+   */
+  private relocate(m: Mounted): void {
+    const target = this.target(m);
+    if (m.wrapper.parentElement === target) return;
+    if ('moveBefore' in Element.prototype) return this.insert(target, m.wrapper, m.cue.order, true);
+    this.unmount(m.cue.entry.id, false);
+    void this.mount(m.cue);
+  }
+
+  /** Inserts (or moves) an element into a region in config order: widgets mount as their code loads, in any order. */
+  private insert(region: HTMLElement, el: HTMLElement, order: number, move = false): void {
+    el.dataset.order = String(order);
+    const next = [...region.children].find((c) => Number((c as HTMLElement).dataset.order) > order) ?? null;
+    if (move) (region as HTMLElement & { moveBefore(node: Node, child: Node | null): void }).moveBefore(el, next);
+    else region.insertBefore(el, next);
+  }
+
   /** The stacking container of a position: the player's, or one made here (and removed when empty). */
   private region(position: string): HTMLElement {
-    const parent = position === 'sidebar' && this.options.aside ? this.options.aside : this.overlay;
+    const parent = (position === 'sidebar' || position === 'open') && this.options.aside ? this.options.aside : this.overlay;
     let region = parent.querySelector<HTMLElement>(`.region.pos-${position}`);
     if (!region) {
       region = document.createElement('div');

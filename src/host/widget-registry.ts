@@ -33,7 +33,8 @@ export class WidgetRegistry {
     if (this.definitions.has(type)) throw new TypeError(`widget "${type}" is already defined`);
     if (isWidgetClass(definition) && !customElements.get(tagFor(type))) customElements.define(tagFor(type), definition);
     this.definitions.set(type, definition);
-    for (const resolve of this.waiting.get(type) ?? []) resolve(definition);
+    // A copy: each waiter removes itself from the list as it resolves.
+    for (const resolve of [...(this.waiting.get(type) ?? [])]) resolve(definition);
     this.waiting.delete(type);
   }
 

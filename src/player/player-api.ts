@@ -1,8 +1,7 @@
-import { get, set } from 'idb-keyval';
-import type { Json } from '../protocol/index.js';
-import { vidgetStore } from '../socket/idb-store.js';
+import type { Json } from '../protocol/record.js';
 import { WidgetSocket, type WidgetSocketOptions } from '../socket/index.js';
 import { Emitter, type Listener } from './emitter.js';
+import { KeptValues } from './kept-values.js';
 
 /** Media events re-emitted from the `<video>`. */
 export const MEDIA_EVENTS = ['play', 'pause', 'timeupdate', 'seeking', 'seeked', 'ended', 'ratechange', 'volumechange', 'loadedmetadata'] as const;
@@ -30,11 +29,15 @@ export interface PlayerConnection {
  * and `webSocket()`.
  */
 export class PlayerApi {
-  /** Resolves when persistent variables are loaded. */
+  /** Resolves when persistent variables and widget state are loaded. */
   readonly ready: Promise<void>;
+  /**
+   * Each widget's own state (`api.setState`), by `widgetId/name`: it outlives the widget's time
+   * range, so a widget that leaves and comes back (a loop, a seek) finds it again.
+   */
+  readonly widgetState: KeptValues;
   private readonly events = new Emitter('a player listener');
-  private readonly variables = new Map<string, Json>();
-  private readonly persistentNames = new Set<string>();
+  private readonly variables: KeptValues;
   private readonly teardown = new AbortController();
 
   constructor(
@@ -48,7 +51,9 @@ export class PlayerApi {
     const { signal } = this.teardown;
     for (const name of MEDIA_EVENTS) video.addEventListener(name, () => this.emit(name), { signal });
     document.addEventListener('fullscreenchange', () => this.emit('fullscreenChange', document.fullscreenElement === container), { signal });
-    this.ready = this.loadVariables();
+    this.variables = new KeptValues(['vars', connection.project, videoId]);
+    this.widgetState = new KeptValues(['state', connection.project, videoId]);
+    this.ready = Promise.all([this.variables.ready, this.widgetState.ready]).then(() => {});
   }
 
   play(): Promise<void> {
@@ -122,20 +127,14 @@ export class PlayerApi {
 
   /** Sets a player-wide variable; `persistent` keeps it in IndexedDB across reloads. Emits `variableChange(name, previous, next)`. */
   setVariable(name: string, value: Json, persistent = false): void {
-    const previous = this.variables.get(name);
-    this.variables.set(name, value);
-    if (persistent) {
-      this.persistentNames.add(name);
-      const saved = Object.fromEntries([...this.persistentNames].map((n) => [n, this.variables.get(n) ?? null]));
-      void set(this.variablesKey(), saved, vidgetStore()).catch(() => {});
-    }
+    const previous = this.variables.set(name, value, persistent);
     if (previous !== value) this.emit('variableChange', name, previous, value);
   }
   getVariable(name: string): Json | undefined {
     return this.variables.get(name);
   }
   getVariables(): Record<string, Json> {
-    return Object.fromEntries(this.variables);
+    return this.variables.all();
   }
 
   /** A socket to the room of `widgetId` in this player's project. */
@@ -147,22 +146,5 @@ export class PlayerApi {
   destroy(): void {
     this.teardown.abort();
     this.events.clear();
-  }
-
-  /** All persistent variables of this player live in one IndexedDB record. */
-  private variablesKey(): IDBValidKey {
-    return ['vars', this.connection.project, this.videoId];
-  }
-
-  private async loadVariables(): Promise<void> {
-    try {
-      const saved = (await get<Record<string, Json>>(this.variablesKey(), vidgetStore())) ?? {};
-      for (const [name, value] of Object.entries(saved)) {
-        this.persistentNames.add(name);
-        if (!this.variables.has(name)) this.variables.set(name, value);
-      }
-    } catch {
-      // No IndexedDB: variables live for this page only.
-    }
   }
 }

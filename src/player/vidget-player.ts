@@ -2,6 +2,7 @@ import { LitElement, css, html } from 'lit';
 import { WidgetHost } from '../host/widget-host.js';
 import { parseWidgetConfig, type ConfigError, type WidgetEntry } from '../host/widget-config.js';
 import { widgets, type WidgetRegistry } from '../host/widget-registry.js';
+import { reserveControlsBand } from './controls-band.js';
 import { PlayerApi } from './player-api.js';
 
 /** `error` event of `<vidget-player>`: a bad config entry or a widget that failed. */
@@ -30,37 +31,55 @@ export class VidgetPlayer extends LitElement {
     token: {},
     user: {},
   };
+  /**
+   * The layout. The overlay is laid out, not stacked: a top edge, the middle, a bottom edge. Each
+   * edge is one row of regions (left, centre, right) sharing its width (none narrower than its
+   * content's narrowest), and widgets at one position stack in their region, in config order, so
+   * no widget covers another; the cards of a region share its width (the widest card's), chips
+   * keep the region's side. The overlay and the sidebar end above the native controls' band
+   * (`--band`: 72 px, 48 px of buttons over a 24 px timeline, while `controls-shown`; see
+   * reserveControlsBand) and clip there (`clip`: not scrollable, not even by focus); short of room
+   * the bottom edge gives way. The sidebar sits over the right 30% of the video, which the other
+   * widgets then leave free. On a narrow player (480 px or less) the sidebar goes below the video,
+   * where a third of the width is too little to read, and overlay cards collapse to chips whose
+   * cards open below the video (the host moves them), so the picture stays visible. (No comments
+   * in the CSS itself: they would ship in the bundle.)
+   */
   static override styles = css`
-    :host { display: block; position: relative; width: 100%; container-type: inline-size; }
+    :host { display: block; position: relative; width: 100%; container-type: inline-size; --band: 0px; }
+    :host([controls-shown]) { --band: 72px; }
     .stage { position: relative; line-height: 0; }
     ::slotted(video) { display: block; width: 100%; height: auto; }
-    /* The overlay is laid out, not stacked: a top edge, the middle, a bottom edge. Each edge is a
-       wrapping row of regions (left, centre, right), and widgets at one position stack in their
-       region, so no widget covers another; on a narrow player a region wraps to the next line. */
-    .overlay { position: absolute; inset: 0; pointer-events: none; line-height: normal; overflow: hidden; display: flex; flex-direction: column; gap: 6px; padding: 8px 8px 52px; box-sizing: border-box; }
-    .edge { display: flex; flex-wrap: wrap; gap: 6px; min-height: 0; }
+    .overlay { position: absolute; inset: 0 0 var(--band); pointer-events: none; line-height: normal; overflow: clip; display: flex; flex-direction: column; gap: 6px; padding: 8px; box-sizing: border-box; }
+    .edge { display: flex; gap: 6px; min-height: 0; }
+    .edge.top { flex-shrink: 0; }
     .edge.bottom { align-items: flex-end; }
     .middle { flex: 1; min-height: 0; display: flex; align-items: center; justify-content: center; }
-    .region { display: flex; flex-direction: column; gap: 6px; max-width: 100%; min-width: 0; }
+    .region { display: flex; flex-direction: column; gap: 6px; max-width: 100%; max-height: 100%; }
     .region:empty { display: none; }
-    .vidget-widget { pointer-events: auto; min-height: 0; max-width: 100%; }
+    .vidget-widget { pointer-events: auto; min-height: 0; max-width: 100%; align-self: stretch; }
+    .overlay .vidget-widget { max-width: min(100%, 22rem); }
     .vidget-widget[hidden] { display: none; }
     .pos-top-left, .pos-bottom-left { margin-right: auto; align-items: flex-start; }
     .pos-top, .pos-bottom, .pos-center { margin: 0 auto; align-items: center; }
     .pos-top-right, .pos-bottom-right { margin-left: auto; align-items: flex-end; }
     .pos-full { position: absolute; inset: 0; }
     .pos-full > .vidget-widget { flex: 1; }
-    /* The sidebar: over the right of the video, which the other widgets then leave free; below
-       the video on narrow players, where a third of the width is too little to read. */
-    .aside { position: absolute; top: 0; right: 0; bottom: 0; width: 30%; line-height: normal; pointer-events: none; }
+    .aside { position: absolute; top: 0; right: 0; bottom: var(--band); width: 30%; line-height: normal; pointer-events: none; overflow: clip; padding: 8px 8px 8px 0; box-sizing: border-box; display: flex; flex-direction: column; gap: 6px; }
     .aside:not(:has(.vidget-widget)) { display: none; }
-    .aside .region { height: 100%; }
-    .aside .vidget-widget { flex: 1; }
+    .aside .pos-sidebar { height: 100%; }
+    .aside .vidget-widget { overflow: auto; }
     .stage:has(+ .aside .vidget-widget) .overlay { right: 30%; }
+    .vidget-chip { display: none; flex-shrink: 0; pointer-events: auto; font: 12px/1.2 system-ui, sans-serif; color: #fff; background: rgb(0 0 0 / 0.78); border: 1px solid rgb(255 255 255 / 0.45); border-radius: 1em; padding: 4px 10px; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; cursor: pointer; }
+    .vidget-chip::after { content: ' ▸'; }
+    .vidget-chip[aria-expanded='true']::after { content: ' ▾'; }
+    .vidget-chip:focus-visible { outline: 2px solid #7cf; outline-offset: 1px; }
     @container (max-width: 480px) {
-      .overlay { padding: 4px 4px 44px; }
-      .aside { position: static; width: auto; }
+      .overlay { padding: 4px; }
+      .aside { position: static; width: auto; padding: 4px; }
       .stage:has(+ .aside .vidget-widget) .overlay { right: 0; }
+      .vidget-chip.chip:not([hidden]) { display: block; }
+      .vidget-chip.chip[aria-expanded='false'] + .vidget-widget { display: none; }
     }
   `;
 
@@ -72,7 +91,7 @@ export class VidgetPlayer extends LitElement {
   declare config: string;
   /** Id of the `<video>` to use, when it is not a child. */
   declare for: string;
-  /** A viewer token from the server's token endpoint. */
+  /** A viewer token from the server's token endpoint. Setting another remounts the widgets shown, as that viewer. */
   declare token: string;
   /** The viewer's username, for `getAuthenticatedUser()` (the server only trusts the token). */
   declare user: string;
@@ -96,7 +115,7 @@ export class VidgetPlayer extends LitElement {
       <div class="middle"><div class="region pos-center"></div></div>
       <div class="edge bottom"><div class="region pos-bottom-left"></div><div class="region pos-bottom"></div><div class="region pos-bottom-right"></div></div>
       <div class="region pos-full"></div>
-    </div></div><div class="aside" part="aside"><div class="region pos-sidebar"></div></div>`;
+    </div></div><div class="aside" part="aside"><div class="region pos-open"></div><div class="region pos-sidebar"></div></div>`;
   }
 
   /** Adds a widget at any time (validated like a config entry). */
@@ -135,6 +154,14 @@ export class VidgetPlayer extends LitElement {
     void this.loadConfig();
   }
 
+  override updated(changed: Map<string, unknown>): void {
+    const connection = this.playerApi?.connection;
+    if (changed.has('token') && connection && connection.token !== this.token) {
+      connection.token = this.token;
+      this.host!.remount();
+    }
+  }
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.teardown?.abort();
@@ -157,6 +184,13 @@ export class VidgetPlayer extends LitElement {
     const { signal } = this.teardown;
     const host = this.host!;
     const now = () => host.update(video.currentTime);
+    reserveControlsBand(this, video, signal);
+    // The container queries' breakpoint, for what CSS cannot do: moving widgets below the video.
+    // The stage is watched, not the player, whose height changes with what is moved below it.
+    const stage = this.renderRoot.querySelector('.stage')!;
+    const resize = new ResizeObserver(() => host.setNarrow(stage.clientWidth <= 480));
+    resize.observe(stage);
+    signal.addEventListener('abort', () => resize.disconnect());
     for (const name of ['loadedmetadata', 'seeking', 'seeked', 'timeupdate', 'pause', 'ratechange', 'ended']) {
       video.addEventListener(name, now, { signal });
     }

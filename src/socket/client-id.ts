@@ -1,7 +1,6 @@
 import { get, set } from 'idb-keyval';
 import { vidgetStore } from './idb-store.js';
-
-const randomId = (): string => (crypto.randomUUID?.() ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`).replaceAll('-', '');
+import { randomId } from './random-id.js';
 
 /**
  * The secret of a widget instance in this browser: made once per (project, widgetId) and kept
@@ -27,6 +26,3 @@ export async function clientKey(room: string, database?: string): Promise<{ key:
 export async function rememberClientId(room: string, id: string, database?: string): Promise<void> {
   await set(['client-id', room], id, vidgetStore(database)).catch(() => {});
 }
-
-/** A random id for messages and requests (32 hex characters). */
-export { randomId };

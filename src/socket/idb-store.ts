@@ -9,6 +9,15 @@ const stores = new Map<string, UseStore>();
  */
 export function vidgetStore(database = 'vidget'): UseStore {
   let store = stores.get(database);
-  if (!store) stores.set(database, (store = createStore(database, 'kv')));
+  if (!store) {
+    stores.set(database, (store = createStore(database, 'kv')));
+    // Opened now (idb-keyval opens on first use): whoever opens a database first creates it, and
+    // this one must be created with its object store.
+    try {
+      void store('readonly', () => undefined).catch(() => {});
+    } catch {
+      // no IndexedDB here: every use fails the same way, and its callers fall back
+    }
+  }
   return store;
 }

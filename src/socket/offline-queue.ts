@@ -1,5 +1,6 @@
 import { delMany, promisifyRequest, setMany } from 'idb-keyval';
-import { ErrorCode, VidgetError, type Json } from '../protocol/index.js';
+import { ErrorCode, VidgetError } from '../protocol/errors.js';
+import type { Json } from '../protocol/record.js';
 import { vidgetStore } from './idb-store.js';
 
 const REMOVE_BATCH_MS = 100;

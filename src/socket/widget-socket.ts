@@ -1,22 +1,15 @@
 import type { PartySocket } from 'partysocket';
-import {
-  ErrorCode,
-  FATAL_CLOSE_CODES,
-  PROTOCOL_VERSION,
-  TokenBucket,
-  VidgetError,
-  isValidName,
-  parseInterval,
-  validateQuery,
-  type Json,
-  type SearchGroup,
-  type SearchQuery,
-  type ServerFrame,
-  type ServerLimits,
-  type VidgetRecord,
-} from '../protocol/index.js';
-import { clientKey, randomId, rememberClientId } from './client-id.js';
-import { OfflineQueue } from './offline-queue.js';
+// Straight from the modules, not the protocol barrel: the barrel would pull the query validator
+// into the core bundle; it comes with the transport (see `start`).
+import { ErrorCode, FATAL_CLOSE_CODES, VidgetError } from '../protocol/errors.js';
+import { PROTOCOL_VERSION, type ServerFrame, type ServerLimits } from '../protocol/frames.js';
+import { isValidName, parseInterval } from '../protocol/names.js';
+import type { SearchGroup, SearchQuery } from '../protocol/query.js';
+import type { Json, VidgetRecord } from '../protocol/record.js';
+import { TokenBucket } from '../protocol/token-bucket.js';
+import { vidgetStore } from './idb-store.js';
+import type { OfflineQueue } from './offline-queue.js';
+import { randomId } from './random-id.js';
 import {
   CountEvent,
   RecordEvent,
@@ -98,8 +91,8 @@ interface PendingSearch {
 
 type Hook<E> = ((event: E) => void) | null;
 
-/** partysocket, loaded with the first socket so pages without sockets do not carry it. */
-let partysocket: Promise<typeof import('partysocket')> | undefined;
+/** partysocket, the outbox and the query validator, loaded with the first socket so pages without sockets do not carry them. */
+let transport: Promise<typeof import('./transport.js')> | undefined;
 
 const CONNECTED: ReadonlySet<SocketState> = new Set(['starting', 'running', 'reconnecting', 'resuming']);
 /** Publishes in flight at once (sent, not yet acked). */
@@ -126,9 +119,15 @@ export class WidgetSocket extends EventTarget {
   onMessage: Hook<RecordEvent> = null;
   /** Called when the room's connection count changes: `message.data` is the count. */
   onActiveConnectionsChange: Hook<CountEvent> = null;
-  /** Called when a connection closes (it may reconnect; see `state`). */
+  /**
+   * Called once for each open connection that ends: dropped (it reconnects; see `state`), paused,
+   * or closed by `close()`. Not for connection attempts that never opened.
+   */
   onClose: Hook<SocketCloseEvent> = null;
-  /** Called with a `VidgetError` on failures that no Promise reports, and when the socket fails. */
+  /**
+   * Called with a `VidgetError` on failures that no Promise reports: the socket failing for good,
+   * and a connection that drops or cannot be made (`unavailable`, once until it is open again).
+   */
   onError: ((error: VidgetError) => void) | null = null;
 
   /** The lifecycle state. */
@@ -145,7 +144,8 @@ export class WidgetSocket extends EventTarget {
   readonly ready: Promise<void>;
 
   private readonly options: WidgetSocketOptions;
-  private readonly queue: OfflineQueue;
+  /** The outbox, once the transport has loaded. */
+  private queue: OfflineQueue | undefined;
   private ws: PartySocket | undefined;
   private transport: typeof PartySocket | undefined;
   private readonly outgoing = new Map<string, Outgoing>();
@@ -159,6 +159,10 @@ export class WidgetSocket extends EventTarget {
   private replaying = false;
   private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
   private failure: VidgetError | undefined;
+  /** A connection is open (accepted with `hello`) and has not ended yet: it owes one `close`. */
+  private open = false;
+  /** The drop or failed connect since the last open was reported on `onError`. */
+  private dropReported = false;
   private readonly teardown = new AbortController();
   private wsListeners: AbortController | undefined;
 
@@ -169,7 +173,9 @@ export class WidgetSocket extends EventTarget {
     }
     if (options.catchup !== undefined) parseInterval(options.catchup);
     this.options = options;
-    this.queue = new OfflineQueue(`${options.project}/${options.widgetId}`, options.maxQueued ?? 1000, options.database);
+    // Open (or create) the database now, not when the transport has loaded: other code of the
+    // page that opens it meanwhile would otherwise create it without its object store.
+    vidgetStore(options.database);
     this.setState('starting');
     this.ready = this.start();
     this.ready.catch(() => {});
@@ -182,7 +188,7 @@ export class WidgetSocket extends EventTarget {
 
   /** Persistent publishes waiting for the server's ack (queued offline or in flight). */
   get queued(): number {
-    return this.queue.size;
+    return this.queue?.size ?? 0;
   }
 
   /**
@@ -218,9 +224,11 @@ export class WidgetSocket extends EventTarget {
     clearTimeout(this.hiddenTimer);
     clearTimeout(this.paceTimer);
     this.ws?.close(1000, 'closed by the widget');
+    // Its listeners are gone, so the connection's end is reported here, as the author closed it.
+    this.ended(1000, 'closed by the widget');
     const closed = new VidgetError(ErrorCode.Closed, 'the socket was closed');
     this.settleAll(closed, 'persistent publishes stay queued and are sent by the next socket of this widget');
-    void this.queue.flushRemovals();
+    void this.queue?.flushRemovals();
     this.setState('stopped');
   }
 
@@ -240,10 +248,12 @@ export class WidgetSocket extends EventTarget {
 
   private async start(): Promise<void> {
     const room = `${this.options.project}/${this.options.widgetId}`;
-    const [client, queued, transport] = await Promise.all([clientKey(room, this.options.database), this.queue.load(), (partysocket ??= import('partysocket'))]);
+    const loaded = await (transport ??= import('./transport.js'));
+    this.queue = new loaded.OfflineQueue(room, this.options.maxQueued ?? 1000, this.options.database);
+    const [client, queued] = await Promise.all([loaded.clientKey(room, this.options.database), this.queue.load()]);
     this.clientKey = client.key;
     this.clientId ??= client.id;
-    this.transport = transport.PartySocket;
+    this.transport = loaded.PartySocket;
     if (this.state === 'stopped') return;
     // Publishes left by an earlier page (or socket) go first, in their order.
     for (const entry of queued) this.outgoing.set(entry.cid, { cid: entry.cid, data: entry.data, persist: true });
@@ -263,6 +273,7 @@ export class WidgetSocket extends EventTarget {
    * `reconnect()` cannot cut a wait short.
    */
   private connect(): void {
+    this.ended(1000, 'replaced');
     this.wsListeners?.abort();
     this.ws?.close(1000, 'replaced');
     const id = this.clientKey!;
@@ -338,13 +349,26 @@ export class WidgetSocket extends EventTarget {
     clearTimeout(this.paceTimer);
     this.replaying = false;
     for (const search of this.searches.values()) search.sent = false;
-    this.emit(new SocketCloseEvent(event.code, event.reason), this.onClose);
+    const wasOpen = this.ended(event.code, event.reason);
     if (FATAL_CLOSE_CODES.has(event.code)) {
       const code = event.code === 4001 ? ErrorCode.Unauthorized : event.code === 4003 ? ErrorCode.Forbidden : ErrorCode.BadFrame;
-      this.fail(new VidgetError(code, event.reason || `closed with ${event.code}`), event.code);
-    } else if (this.state === 'running' || this.state === 'resuming') {
-      this.setState('reconnecting', event.code, event.reason);
+      return this.fail(new VidgetError(code, event.reason || `closed with ${event.code}`), event.code);
     }
+    // partysocket retries with backoff; every failed retry closes again: one error per outage.
+    if (this.state !== 'paused' && !this.dropReported) {
+      this.dropReported = true;
+      const why = `${event.code}${event.reason ? ` ${event.reason}` : ''}`;
+      this.reportError(new VidgetError(ErrorCode.Unavailable, wasOpen ? `the connection dropped (${why}); reconnecting` : `could not connect (${why}); retrying`));
+    }
+    if (this.state === 'running' || this.state === 'resuming') this.setState('reconnecting', event.code, event.reason);
+  }
+
+  /** Ends the open connection, if one is: fires `close` once. Returns whether one was open. */
+  private ended(code: number, reason: string): boolean {
+    if (!this.open) return false;
+    this.open = false;
+    this.emit(new SocketCloseEvent(code, reason), this.onClose);
+    return true;
   }
 
   private fail(error: VidgetError, code?: number): void {
@@ -388,9 +412,12 @@ export class WidgetSocket extends EventTarget {
           return this.fail(new VidgetError(ErrorCode.BadFrame, `protocol mismatch: server speaks ${frame.protocol}, this client ${PROTOCOL_VERSION}`));
         }
         this.username = frame.username;
+        this.open = true;
+        this.dropReported = false;
         if (this.clientId !== frame.client_id) {
           this.clientId = frame.client_id;
-          void rememberClientId(`${this.options.project}/${this.options.widgetId}`, frame.client_id, this.options.database);
+          // The transport is loaded: this socket connected with it.
+          void transport!.then((t) => t.rememberClientId(`${this.options.project}/${this.options.widgetId}`, frame.client_id, this.options.database));
         }
         this.replaying = true;
         this.setState('running');
@@ -434,7 +461,7 @@ export class WidgetSocket extends EventTarget {
       this.outgoing.delete(frame.cid);
       this.inFlight = Math.max(0, this.inFlight - 1);
       clearTimeout(o.expiry);
-      if (o.persist) this.queue.remove(frame.cid);
+      if (o.persist) this.queue!.remove(frame.cid);
       o.resolve?.(frame.record);
     }
     // The publisher's own copy of the record; a duplicate ack repeats one delivered before, and
@@ -471,7 +498,7 @@ export class WidgetSocket extends EventTarget {
     // The server will never accept it (bad_frame, too_large): drop it so the rest can go.
     this.outgoing.delete(o.cid);
     this.inFlight = Math.max(0, this.inFlight - 1);
-    if (o.persist) this.queue.remove(o.cid);
+    if (o.persist) this.queue!.remove(o.cid);
     o.reject?.(error);
     this.pump();
   }
@@ -492,7 +519,7 @@ export class WidgetSocket extends EventTarget {
     const persist = this.persistent;
     this.assertUsable(); // again: the socket may have closed or failed during the await
     if (persist) {
-      await this.queue.add(cid, data);
+      await this.queue!.add(cid, data);
       // Closed during the write: the entry stays queued for the next socket of this widget.
       this.assertUsable();
     }
@@ -510,13 +537,12 @@ export class WidgetSocket extends EventTarget {
     });
   }
 
-  private request(rawQuery: SearchQuery): Promise<SearchResponse> {
-    try {
-      this.assertUsable();
-      validateQuery(rawQuery); // the server checks again; this fails fast with the same message
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  private async request(rawQuery: SearchQuery): Promise<SearchResponse> {
+    this.assertUsable();
+    // It only fails fast what the server refuses anyway, so it comes with the transport.
+    const { validateQuery } = await (transport ??= import('./transport.js'));
+    validateQuery(rawQuery); // the server checks again; this fails fast with the same message
+    this.assertUsable(); // again: the socket may have closed during the load
     const rid = randomId();
     return new Promise((resolve, reject) => {
       const ms = this.options.searchTimeoutMs ?? 15_000;

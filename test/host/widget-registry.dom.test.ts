@@ -39,6 +39,14 @@ describe('WidgetRegistry', () => {
     assert.ok(Date.now() - started >= 25);
   });
 
+  test('a type defined late resolves every entry that waited for it (three here, not every second one)', async () => {
+    const registry = new WidgetRegistry();
+    const waiting = [registry.resolve('late', 5_000), registry.resolve('late', 5_000), registry.resolve('late', 5_000)];
+    const fn = () => {};
+    registry.define('late', fn);
+    assert.deepEqual(await Promise.all(waiting), [fn, fn, fn]);
+  });
+
   test('loads a widget on demand through its loader, once', async () => {
     const registry = new WidgetRegistry();
     let loads = 0;
@@ -68,6 +76,18 @@ describe('parseWidgetConfig', () => {
     assert.deepEqual(errors.map((e) => [e.index, e.id]), [[2, 'ok'], [3, 'x'], [4, 'y'], [5, 'z'], [6, undefined]]);
     assert.match(errors[0]!.message, /duplicate/);
     assert.deepEqual(parseWidgetConfig({}).errors[0]!.message, 'the widget config must be a JSON array');
+  });
+
+  test('pauseOnShow, narrow and label: kept when valid, reported when not', () => {
+    const { entries, errors } = parseWidgetConfig([
+      { id: 'q', type: 'quiz', pauseOnShow: true, narrow: 'below', label: 'Quiz time' },
+      { id: 'plain', type: 'poll' },
+      { id: 'bad-narrow', type: 'poll', narrow: 'sideways' },
+      { id: 'bad-label', type: 'poll', label: 'x'.repeat(81) },
+    ]);
+    assert.deepEqual(entries.map((e) => [e.id, e.pauseOnShow, e.narrow, e.label]), [['q', true, 'below', 'Quiz time'], ['plain', false, undefined, undefined]]);
+    assert.deepEqual(errors.map((e) => e.id), ['bad-narrow', 'bad-label']);
+    assert.match(errors[0]!.message, /chip, below or keep/);
   });
 
   test('actions: valid ones kept in order, invalid ones reported and skipped', () => {

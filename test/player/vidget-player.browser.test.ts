@@ -1,9 +1,13 @@
 import { expect } from '@esm-bundle/chai';
 import { html, css } from 'lit';
-import { defineWidget, VidgetWidget, type VidgetPlayer, type WidgetApi } from '../../src/index.js';
+import { fetchDemoToken } from '../../demo/fetch-demo-token.js';
+import * as vidget from '../../src/index.js';
+import { defineWidget, VidgetWidget, type VidgetPlayer, type WidgetApi, type WidgetSocket } from '../../src/index.js';
 import { mountPlayer as mountTestPlayer } from '../browser/mount-player.js';
 import { nextEvent, testEnv, type TestEnv } from '../browser/test-env.js';
 import { until } from '../helpers/wait.js';
+// @ts-expect-error: plain JavaScript, kept exactly as the Cinema8 documentation has it
+import { createAndListen, searchScores } from '../socket/cinema8-snippets.js';
 
 let env: TestEnv;
 const calls: Array<{ widget: string; api: WidgetApi; alias: boolean; at: number }> = [];
@@ -40,6 +44,37 @@ defineWidget('greedy', (api) => {
 const mountPlayer = (config: unknown[]) => mountTestPlayer(env, 'player-test', config);
 
 const shown = (player: VidgetPlayer) => [...player.renderRoot.querySelectorAll<HTMLElement>('.vidget-widget')].map((w) => w.dataset.widgetId).sort();
+const wrapper = (player: VidgetPlayer, id: string) => player.renderRoot.querySelector<HTMLElement>(`.vidget-widget[data-widget-id="${id}"]`);
+const chipOf = (player: VidgetPlayer, id: string) => player.renderRoot.querySelector<HTMLButtonElement>(`.vidget-chip[data-for="${id}"]`)!;
+/** Unique per run: widget state and client ids live in this browser's IndexedDB. */
+const run = Date.now().toString(36);
+
+// A function widget that counts its own mounts in its state (and in IndexedDB, as `visits`).
+defineWidget('counter', (api, root) => {
+  const n = Number(api.getState('n') ?? 0) + 1;
+  api.setState('n', n);
+  api.setState('visits', Number(api.getState('visits') ?? 0) + 1, true);
+  root.textContent = `mount ${n}, visit ${String(api.getState('visits'))}`;
+});
+// Who the server says this viewer is, once a socket is open.
+defineWidget('whoami', (api, root) => {
+  const socket = api.webSocket({});
+  socket.onOpen = () => (root.textContent = socket.username ?? 'anonymous');
+});
+// A Lit widget that counts how often it is connected and the sockets it opened.
+let connects = 0;
+class Tracked extends VidgetWidget {
+  socket: WidgetSocket | undefined;
+  override connectedCallback() {
+    super.connectedCallback();
+    connects++;
+    this.socket = this.api.webSocket({});
+  }
+  override render() {
+    return html`<p>tracked</p>`;
+  }
+}
+defineWidget('tracked', Tracked);
 
 describe('<vidget-player> with a real video', () => {
   before(async () => (env = await testEnv()));
@@ -152,6 +187,155 @@ describe('<vidget-player> with a real video', () => {
     expect(second.player.playerApi!.getVariable('score')).to.equal(undefined);
   });
 
+  it('a function widget runs the Cinema8 snippets unchanged, c8PlayerApi in scope; its widgetDestroy close() fires onClose', async () => {
+    const sockets: WidgetSocket[] = [];
+    // A function widget's first argument is its api: named c8PlayerApi, Cinema8 code runs as written.
+    defineWidget('c8-doc', (c8PlayerApi) => void sockets.push(createAndListen(c8PlayerApi)));
+    const logged: unknown[][] = [];
+    const log = console.log;
+    console.log = (...args: unknown[]) => logged.push(args);
+    const id = `c8page${run}`;
+    const count = (text: string) => logged.filter((a) => a[0] === text).length;
+    try {
+      const { player } = await mountPlayer([{ id, type: 'c8-doc', start: 0, end: 100 }]);
+      await until(() => logged.some((a) => (a[0] as { data?: { msg?: string } })?.data?.msg === 'Hi'), 'the published message');
+      expect(count('Socket Con. Open!')).to.equal(1);
+      await sockets[0]!.publish({ score: 60 });
+      searchScores(sockets[0]);
+      await until(() => logged.some((a) => (a[0] as { total?: number })?.total === 1), 'the search result');
+      player.removeWidget(id); // widgetDestroy: the snippet closes its socket
+      expect(count('Socket Con. Closed!')).to.equal(1);
+      expect(sockets[0]!.state).to.equal('stopped');
+    } finally {
+      console.log = log;
+    }
+    expect(count('Socket Con. Error!')).to.equal(0);
+  });
+
+  it('a type defined after the player read its config shows every entry that uses it (three)', async () => {
+    const { player } = await mountPlayer([1, 2, 3].map((i) => ({ id: `late${i}`, type: 'late-three', start: 0, end: 100 })));
+    expect(shown(player)).to.deep.equal([]);
+    defineWidget('late-three', (api, root) => void (root.textContent = api.widgetId));
+    await until(() => shown(player).length === 3, 'all three entries');
+    expect(shown(player)).to.deep.equal(['late1', 'late2', 'late3']);
+  });
+
+  it('widgets of one region stay in config order whatever loads first', async () => {
+    const { player } = await mountPlayer([
+      { id: 'first', type: 'order-late', start: 0, end: 100, position: 'bottom-left' },
+      { id: 'second', type: 'fn-note', start: 0, end: 100, position: 'bottom-left', props: { text: 'b' } },
+      { id: 'third', type: 'order-late', start: 0, end: 100, position: 'bottom-left' },
+    ]);
+    await until(() => shown(player).includes('second'), 'the defined one to mount first');
+    defineWidget('order-late', (api, root) => void (root.textContent = api.widgetId));
+    await until(() => shown(player).length === 3);
+    const region = player.renderRoot.querySelector('.pos-bottom-left')!;
+    expect([...region.querySelectorAll<HTMLElement>('.vidget-widget')].map((w) => w.dataset.widgetId)).to.deep.equal(['first', 'second', 'third']);
+    const ys = ['first', 'second', 'third'].map((id) => wrapper(player, id)!.getBoundingClientRect().y);
+    expect(ys[0]).to.be.lessThan(ys[1]!);
+    expect(ys[1]).to.be.lessThan(ys[2]!);
+  });
+
+  it("a widget's state survives leaving and re-entering its range; persistent state survives a reload", async () => {
+    const id = `count-${run}`;
+    const first = await mountPlayer([{ id, type: 'counter', start: 1, end: 2 }]);
+    const api = first.player.playerApi!;
+    const text = () => wrapper(first.player, id)?.shadowRoot?.textContent;
+    api.seek(1.5);
+    await until(() => text() === 'mount 1, visit 1');
+    api.seek(3);
+    await until(() => !wrapper(first.player, id), 'the widget to leave');
+    api.seek(1.5);
+    await until(() => text() === 'mount 2, visit 2', `the state back (${text()})`);
+    first.player.remove();
+    // A new player for the same video (a reload): the in-memory state is gone, the persistent one is not.
+    const second = await mountPlayer([{ id, type: 'counter', start: 1, end: 2 }]);
+    second.player.playerApi!.seek(1.5);
+    await until(() => wrapper(second.player, id)?.shadowRoot?.textContent === 'mount 1, visit 3', 'the persistent visits');
+  });
+
+  it('pauseOnShow pauses the video when the widget comes on screen', async () => {
+    const { player } = await mountPlayer([{ id: 'ask', type: 'fn-note', start: 0.4, end: 5, pauseOnShow: true, props: { text: 'question' } }]);
+    const api = player.playerApi!;
+    const shows: number[] = [];
+    api.on('widgetShow', () => shows.push(api.currentTime));
+    // Added after the player's own listeners: by then the player has seen the pause.
+    const paused = nextEvent(api.video, 'pause');
+    await api.play().catch(() => {}); // the pause may interrupt play()
+    await paused;
+    expect(shows).to.have.length(1);
+    // On the widget's first frame: not before it (which would hide the widget again), and not much later.
+    expect(api.currentTime).to.be.within(0.4, 0.8, 'paused where the widget showed');
+    expect(shown(player)).to.deep.equal(['ask']);
+  });
+
+  it('a narrow player: an overlay card is a chip that opens it below the video; a below-flagged widget moves there and back without reconnecting', async () => {
+    const { player, video } = await mountPlayer([
+      { id: 'card', type: 'fn-note', start: 0, end: 100, position: 'bottom-left', props: { text: 'a card' }, label: 'Card' },
+      { id: 'moves', type: 'tracked', start: 0, end: 100, position: 'top-left', narrow: 'below' },
+    ]);
+    await until(() => shown(player).length === 2);
+    const aside = player.renderRoot.querySelector('.aside')!;
+    const before = connects;
+    const socket = (wrapper(player, 'moves')!.shadowRoot!.firstElementChild as Tracked).socket!;
+    expect(chipOf(player, 'card').getBoundingClientRect().height).to.equal(0, 'no chip on a wide player');
+    player.style.width = '400px';
+    await until(() => aside.contains(wrapper(player, 'moves')), 'the below widget to move below');
+    expect(wrapper(player, 'moves')!.getBoundingClientRect().top).to.be.at.least(video.getBoundingClientRect().bottom - 1);
+    expect(connects).to.equal(before, 'moved, not disconnected and connected again');
+    expect(socket.state).to.not.equal('stopped');
+    // The card: a chip on the video, the card hidden until the chip is tapped.
+    const chip = chipOf(player, 'card');
+    expect(chip.getBoundingClientRect().height).to.be.greaterThan(0);
+    expect([chip.textContent, chip.getAttribute('aria-expanded')]).to.deep.equal(['Card', 'false']);
+    expect(wrapper(player, 'card')!.getBoundingClientRect().height).to.equal(0);
+    chip.click();
+    expect(chip.getAttribute('aria-expanded')).to.equal('true');
+    expect(aside.contains(wrapper(player, 'card'))).to.equal(true, 'opened below the video');
+    expect(wrapper(player, 'card')!.getBoundingClientRect().height).to.be.greaterThan(0);
+    chip.click();
+    expect(wrapper(player, 'card')!.getBoundingClientRect().height).to.equal(0);
+    player.style.width = '';
+    await until(() => !aside.contains(wrapper(player, 'moves')), 'back over the video');
+    expect(player.renderRoot.querySelector('.pos-top-left')!.contains(wrapper(player, 'moves'))).to.equal(true);
+    expect(connects).to.equal(before);
+  });
+
+  it('a new token remounts the widgets as that viewer (a dev token from the server), keeping their state', async () => {
+    const { player } = await mountPlayer([
+      { id: `who-${run}`, type: 'whoami', start: 0, end: 100 },
+      { id: `kept-${run}`, type: 'counter', start: 0, end: 100 },
+    ]);
+    const text = (id: string) => wrapper(player, id)?.shadowRoot?.textContent;
+    await until(() => text(`who-${run}`) === 'anonymous');
+    expect(text(`kept-${run}`)).to.match(/^mount 1,/);
+    player.token = await fetchDemoToken('player-test', 'ann', env.http);
+    await until(() => text(`who-${run}`) === 'ann', `the verified name (${text(`who-${run}`)})`);
+    expect(text(`kept-${run}`)).to.match(/^mount 2,/, 'remounted, its state kept');
+  });
+
+  it('the native controls band: reserved while paused and after pointer activity, released while playing untouched, none without controls', async () => {
+    const { player, video } = await mountPlayer([]);
+    expect(player.hasAttribute('controls-shown')).to.equal(false, 'no controls, no band');
+    video.controls = true;
+    video.dispatchEvent(new Event('pause')); // any activity re-reads the video
+    expect(player.hasAttribute('controls-shown')).to.equal(true);
+    const overlay = player.renderRoot.querySelector('.overlay')!;
+    expect(video.getBoundingClientRect().bottom - overlay.getBoundingClientRect().bottom).to.be.closeTo(72, 1, 'the overlay ends above the band');
+    await player.playerApi!.play();
+    await until(() => !player.hasAttribute('controls-shown'), 'the band to be released while playing untouched', 8_000);
+    expect(overlay.getBoundingClientRect().bottom).to.be.closeTo(video.getBoundingClientRect().bottom, 1);
+    player.dispatchEvent(new PointerEvent('pointermove', { bubbles: true }));
+    expect(player.hasAttribute('controls-shown')).to.equal(true, 'a pointer move shows the controls: the band at once');
+    player.playerApi!.pause();
+  });
+
+  it('html, css and nothing are the same Lit the player uses, exported and on window.vidget', () => {
+    const w = (window as unknown as { vidget: typeof vidget.vidget }).vidget;
+    expect([w.html, w.css, w.nothing]).to.deep.equal([html, css, vidget.nothing]);
+    expect([vidget.html, vidget.css]).to.deep.equal([html, css]);
+  });
+
   it('mounting and destroying 1,000 widgets leaves no listeners, timers, sockets or DOM nodes behind', async () => {
     const { player } = await mountPlayer([]);
     const api = player.playerApi!;
@@ -197,6 +381,30 @@ describe('sandboxed widgets (iframe sandbox="allow-scripts")', () => {
     expect(player.held().sockets).to.equal(1);
     player.removeWidget('probe');
     expect(player.held()).to.deep.equal({ widgets: 0, listeners: 0, timers: 0, sockets: 0 });
+  });
+
+  it('a partner script runs once its document is parsed: document.body.append works', async () => {
+    const { player } = await mountPlayer([{ id: 'body', type: 'partner', sandbox: true, src: `${env.http}/body-widget.js`, start: 0, end: 100 }]);
+    const api = player.playerApi!;
+    await until(() => api.getVariable('bodyWidget') !== undefined, 'the widget report');
+    expect(api.getVariable('bodyWidget')).to.deep.equal({ appended: true, readyState: 'interactive' });
+  });
+
+  it('the Cinema8 snippets run unchanged in a sandboxed widget: open, message, count, search, onClose after close()', async () => {
+    const { player } = await mountPlayer([{ id: `c8sandbox${run}`, type: 'c8', sandbox: true, src: `${env.http}/cinema8-widget.js`, start: 0, end: 100 }]);
+    const api = player.playerApi!;
+    const log = () => (api.getVariable('c8log') ?? []) as unknown[][];
+    await until(() => log().some((a) => a[0] === 'Socket Con. Closed!'), 'the close to be logged', 10_000);
+    const first = log().map((a) => a[0]);
+    expect(first[0]).to.equal('Socket Con. Open!');
+    expect(first).to.deep.include(1, 'onActiveConnectionsChange: one connection');
+    const records = first.filter((x): x is { data: unknown } => typeof x === 'object' && x !== null && 'data' in x && 'client_id' in x);
+    expect(records.map((r) => r.data)).to.deep.equal([{ msg: 'Hi', user: 'John' }, { score: 60 }]);
+    const result = first.find((x) => typeof x === 'object' && x !== null && 'total' in x) as { total: number; records: Array<{ data: unknown }> };
+    expect([result.total, result.records[0]!.data]).to.deep.equal([1, { score: 60 }]);
+    expect(first.at(-1)).to.equal('Socket Con. Closed!');
+    expect(first.filter((x) => x === 'Socket Con. Closed!')).to.have.length(1);
+    expect(first.some((x) => x === 'Socket Con. Error!')).to.equal(false);
   });
 
   it('a widget that throws, never settles a promise and floods the bridge does not break the player or other widgets', async () => {

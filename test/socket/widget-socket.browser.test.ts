@@ -43,6 +43,7 @@ describe('WidgetSocket in Chromium against a real server', () => {
       await socket.publish({ score: 60 });
       searchScores(socket);
       await until(() => logged.some((a) => (a[0] as { total?: number })?.total === 1));
+      for (const fn of destroyListeners) fn();
     } finally {
       console.log = log;
     }
@@ -50,8 +51,81 @@ describe('WidgetSocket in Chromium against a real server', () => {
     expect(logged.some((a) => a[0] === 1)).to.equal(true, 'onActiveConnectionsChange logged the count');
     const result = logged.find((a) => (a[0] as { total?: number })?.total === 1)![0] as { records: Array<{ data: { score: number } }> };
     expect(result.records[0]!.data.score).to.equal(60);
-    for (const fn of destroyListeners) fn();
     expect(sockets.at(-1)!.state).to.equal('stopped');
+    expect(logged.at(-1)).to.deep.equal(['Socket Con. Closed!'], 'the widgetDestroy snippet closes the socket: onClose fires');
+  });
+
+  it('Cinema8 hooks: onClose once per open connection that ends (a drop, then close()), onError once per outage, nothing per failed retry', async () => {
+    const logged: unknown[][] = [];
+    const log = console.log;
+    console.log = (...args: unknown[]) => logged.push(args);
+    const destroyListeners: Array<() => void> = [];
+    const widgetId = widget();
+    // Counts connection attempts, so the test knows partysocket retried while the server was down.
+    let attempts = 0;
+    class Counting extends WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        attempts++;
+      }
+    }
+    const c8PlayerApi = {
+      webSocket: function (options: { persistent?: boolean }) {
+        return open({ widgetId, WebSocket: Counting, ...options });
+      } as unknown as new (options: { persistent?: boolean }) => WidgetSocket,
+      on: (name: string, fn: () => void) => name === 'widgetDestroy' && destroyListeners.push(fn),
+    };
+    const count = (text: string) => logged.filter((a) => a[0] === text).length;
+    let socket!: WidgetSocket;
+    try {
+      socket = createAndListen(c8PlayerApi);
+      await running(socket);
+      await until(() => count('Socket Con. Open!') === 1);
+      await stopServer();
+      await until(() => socket.state === 'reconnecting');
+      const before = attempts;
+      await until(() => attempts >= before + 3, 'three failed retries');
+      expect(count('Socket Con. Closed!')).to.equal(1, 'one onClose for the dropped connection, none per failed retry');
+      expect(count('Socket Con. Error!')).to.equal(1, 'one onError for the outage');
+      const error = logged.find((a) => a[0] === 'Socket Con. Error!')![1] as { code: string; message: string };
+      expect(error.code).to.equal('unavailable');
+      expect(error.message).to.match(/dropped/);
+      await startServer();
+      await running(socket);
+      await until(() => count('Socket Con. Open!') === 2);
+      for (const fn of destroyListeners) fn(); // the snippet's widgetDestroy: socket.close()
+    } finally {
+      console.log = log;
+    }
+    expect(count('Socket Con. Closed!')).to.equal(2, 'close() ends the second connection: onClose again');
+    expect(count('Socket Con. Error!')).to.equal(1, 'close() is not an error');
+    expect(socket.state).to.equal('stopped');
+  });
+
+  it('Cinema8 hooks: a socket that cannot connect reports onError once and never onClose (nothing was open)', async () => {
+    await stopServer();
+    try {
+      let attempts = 0;
+      class Counting extends WebSocket {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          attempts++;
+        }
+      }
+      const s = open({ widgetId: widget(), WebSocket: Counting });
+      const errors: string[] = [];
+      let closes = 0;
+      s.onError = (e) => errors.push(e.code);
+      s.onClose = () => closes++;
+      await until(() => attempts >= 4, 'four failed attempts');
+      expect(errors).to.deep.equal(['unavailable']);
+      expect(closes).to.equal(0);
+      expect(s.state).to.equal('starting');
+      s.close();
+      expect(closes).to.equal(0, 'close() of a socket that never opened is no onClose');
+    } finally {
+      await startServer();
+    }
   });
 
   it('counts connections across several sockets as they open and close', async () => {

@@ -2,7 +2,7 @@ import { expect } from '@esm-bundle/chai';
 import '../../src/index.js'; // defines <vidget-player> and registers the built-ins
 import type { VidgetPlayer } from '../../src/index.js';
 import { mountPlayer } from '../browser/mount-player.js';
-import { testEnv, type TestEnv } from '../browser/test-env.js';
+import { startServer, stopServer, testEnv, type TestEnv } from '../browser/test-env.js';
 import { until } from '../helpers/wait.js';
 
 let env: TestEnv;
@@ -26,6 +26,29 @@ describe('built-in widgets', () => {
     b.remove();
     await until(() => widgetRoot(a, 'watch')?.textContent?.trim() === '1 watching', 'the count to drop to 1');
     expect(widgetRoot(a, 'watch')!.querySelector('[role=status]')).to.not.equal(null);
+  });
+
+  it('connection state: with the server stopped the count is shown stale and "reconnecting…", the chat says so too; live again when it is back', async () => {
+    const p = await player([
+      { id: 'stale-count', type: 'viewers', props: { label: 'watching' } },
+      { id: 'stale-chat', type: 'chat', position: 'sidebar' },
+    ]);
+    const count = () => widgetRoot(p, 'stale-count')?.querySelector('[role=status]');
+    const chatTitle = () => widgetRoot(p, 'stale-chat')?.querySelector('h2')?.textContent;
+    await until(() => count()?.textContent === '1 watching' && chatTitle() === 'Comments', 'the live count');
+    expect(count()!.querySelector('.stale')).to.equal(null);
+    await stopServer();
+    try {
+      await until(() => count()?.textContent === '1 watchingreconnecting…', `the stale count (${count()?.textContent})`);
+      expect(count()!.querySelector('.stale')?.textContent).to.equal('1 watching', 'the last count, muted');
+      expect(getComputedStyle(count()!.querySelector('.stale')!).opacity).to.equal('0.7');
+      await until(() => chatTitle() === 'Commentsreconnecting…', `the chat's state (${chatTitle()})`);
+      expect(widgetRoot(p, 'stale-chat')!.querySelector('.hint')!.textContent).to.equal('', 'a drop is not shown as a chat failure');
+    } finally {
+      await startServer();
+    }
+    await until(() => count()?.textContent === '1 watching' && chatTitle() === 'Comments', 'live again');
+    expect(count()!.querySelector('.stale')).to.equal(null);
   });
 
   it('hotspot: seeks on click; follows only http(s) links, in a new tab, never javascript:', async () => {

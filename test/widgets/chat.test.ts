@@ -77,3 +77,67 @@ test('chat: a message over maxLength is refused with a clear message; pinned onl
   viewer.ws.close();
   moderator.ws.close();
 });
+
+const NAMES_PAGE = `
+  <vidget-player project="demo">
+    <video src="/clip.webm" muted></video>
+    <script type="application/json">
+      [{ "id": "talk", "type": "chat", "position": "sidebar", "props": { "moderators": ["host"] } },
+       { "id": "strict", "type": "chat", "position": "sidebar", "props": { "title": "Verified only", "anonymousNames": false } },
+       { "id": "one", "type": "quiz", "position": "top-left", "props": { "questions": [{ "question": "Two?", "options": ["1", "2"], "answer": 1 }] } }]
+    </script>
+  </vidget-player>`;
+const chatOf = (id: string) => widgetEl('chat', id);
+const nameLine = (el: string) => `${el}?.shadowRoot?.querySelector('vidget-name-line')?.shadowRoot`;
+const shownName = (page: Page, el: string) => page.evaluate(`${nameLine(el)}?.querySelector('strong')?.textContent`) as Promise<string | undefined>;
+const sayIn = (page: Page, el: string, text: string) =>
+  page.evaluate(`(async () => { const c = ${el}; const input = c.shadowRoot.querySelector('form input'); input.value = ${JSON.stringify(text)}; input.dispatchEvent(new Event('input')); await c.updateComplete; c.shadowRoot.querySelector('form button').click(); })()`);
+const senderOf = (page: Page, el: string, text: string) =>
+  page.waitForFunction(`[...(${el}?.shadowRoot?.querySelectorAll('ol.messages li:not(.pending)') ?? [])].find((li) => li.querySelector('.text').textContent === ${JSON.stringify(text)})?.querySelector('.name').textContent`, null, { timeout: 10_000 }).then((h) => h.jsonValue() as Promise<string>);
+
+test('names: set once per project and kept in the browser, used by chat and quiz; none where anonymous names are off; a verified name wins, marked ✓', async (t) => {
+  const page = await builtPage(NAMES_PAGE, { secret: SECRET });
+  t.after(page.close);
+  const [a, b] = await page.viewers(2);
+  for (const p of [a!, b!]) await p.waitForFunction(`${chatOf('talk')}?.socket?.state === 'running' && ${chatOf('strict')}?.socket?.state === 'running'`, null, { timeout: 10_000 });
+  // Before a name is typed: this browser's anonymous name in the project, the same in every widget.
+  const anonymous = (await shownName(a!, chatOf('talk')))!;
+  assert.match(anonymous, /^Viewer \w{4}$/);
+  await sayIn(a!, chatOf('talk'), 'before a name');
+  assert.equal(await senderOf(b!, chatOf('talk'), 'before a name'), anonymous);
+
+  // a sets a name in one chat: every widget of the project uses it.
+  await a!.evaluate(`${nameLine(chatOf('talk'))}.querySelector('button').click()`);
+  await a!.waitForFunction(`!!${nameLine(chatOf('talk'))}.querySelector('input')`);
+  await a!.evaluate(`(() => { const root = ${nameLine(chatOf('talk'))}; root.querySelector('input').value = '  Ann  '; root.querySelector('form button').click(); })()`);
+  await a!.waitForFunction(`${nameLine(chatOf('talk'))}.querySelector('strong')?.textContent === 'Ann'`, null, { timeout: 5_000 });
+  assert.equal(await a!.evaluate(`${nameLine(chatOf('talk'))}.querySelector('button').textContent`), 'Change name');
+  await sayIn(a!, chatOf('talk'), 'hello from ann');
+  assert.equal(await senderOf(b!, chatOf('talk'), 'hello from ann'), 'Ann', 'the other viewer sees the typed name, unmarked');
+  // Where typed names are off: "Viewer" and the widget's client id, and no way to set a name.
+  const strictName = (await shownName(a!, chatOf('strict')))!;
+  assert.match(strictName, /^Viewer \w{4}$/);
+  assert.equal(await a!.evaluate(`${nameLine(chatOf('strict'))}.querySelector('button')`), null);
+  await sayIn(a!, chatOf('strict'), 'strict hello');
+  assert.equal(await senderOf(b!, chatOf('strict'), 'strict hello'), strictName);
+  // The quiz of the same project: the board shows the name.
+  const quiz = widgetEl('quiz', 'one');
+  await a!.evaluate(`[...${quiz}.shadowRoot.querySelectorAll('.options button')].find((x) => x.textContent === '2').click()`);
+  await a!.evaluate(`${quiz}.updateComplete.then(() => ${quiz}.shadowRoot.querySelector('button.next').click())`);
+  await a!.waitForFunction(`${quiz}.shadowRoot.querySelector('li.mine .name')?.textContent === 'Ann (you)'`, null, { timeout: 10_000 });
+  assert.equal(await shownName(a!, quiz), 'Ann');
+
+  // Kept in the browser: a reload still knows it (localStorage, per project).
+  await a!.reload();
+  await a!.waitForFunction(`${nameLine(chatOf('talk'))}?.querySelector('strong')?.textContent === 'Ann'`, null, { timeout: 10_000 });
+
+  // b signs in (a token for "host"): the verified name, marked, not changeable, and it wins over a typed one.
+  await b!.evaluate(`localStorage.setItem('vidget:name:demo', 'Bob')`);
+  const token = createToken(SECRET, { project: 'demo', username: 'host' });
+  await b!.evaluate(`document.querySelector('vidget-player').token = ${JSON.stringify(token)}`);
+  await b!.waitForFunction(`${nameLine(chatOf('talk'))}?.querySelector('strong')?.textContent === 'host✓'`, null, { timeout: 10_000 });
+  assert.equal(await b!.evaluate(`${nameLine(chatOf('talk'))}.querySelector('button')`), null);
+  assert.equal(await b!.evaluate(`${nameLine(chatOf('talk'))}.querySelector('.verified').getAttribute('aria-label')`), '(verified)');
+  await sayIn(b!, chatOf('talk'), 'hello from the host');
+  assert.equal(await senderOf(a!, chatOf('talk'), 'hello from the host'), 'host✓');
+});

@@ -63,3 +63,41 @@ test('quiz: the leaderboard orders the top 10 by score, ranks ties together, and
   assert.equal(await b!.evaluate(`${ROOT}.querySelector('.options')`), null);
   for (const p of [...players, changer]) p.ws.close();
 });
+
+const LOOP_PAGE = `
+  <vidget-player project="demo">
+    <video src="/clip.webm" muted loop></video>
+    <script type="application/json">
+      [{ "id": "loop-quiz", "type": "quiz", "start": 0.5, "end": 11.5, "position": "top-right", "pauseOnShow": true, "props": { "title": "Colour quiz", "questions": ${JSON.stringify(QUESTIONS)} } }]
+    </script>
+  </vidget-player>`;
+const API = `document.querySelector('vidget-player').playerApi`;
+
+test('quiz: progress survives the video looping (the quiz leaves and comes back, pausing the video again) and a reload', async (t) => {
+  const page = await builtPage(LOOP_PAGE);
+  t.after(page.close);
+  const [a] = await page.viewers(1);
+  const p = a!;
+  await p.waitForFunction(`${API} && document.querySelector('video').readyState >= 1`, null, { timeout: 10_000 });
+  await p.evaluate(`(() => { window.shows = []; ${API}.on('widgetShow', () => shows.push(${API}.currentTime)); ${API}.on('widgetDestroy', () => shows.push('left')); ${API}.seek(1); })()`);
+  await p.waitForFunction(`${ROOT}?.querySelector('h3')?.textContent.startsWith('1/')`, null, { timeout: 10_000 });
+  await p.evaluate(`[...${ROOT}.querySelectorAll('.options button')].find((b) => b.textContent === 'White').click()`);
+  await p.evaluate(`${QUIZ}.updateComplete.then(() => ${ROOT}.querySelector('button.next').click())`);
+  await p.waitForFunction(`${ROOT}.querySelector('h3').textContent.startsWith('2/')`);
+
+  // Play through the end: the quiz leaves at 11.5 s, the video loops, the quiz is back at 0.5 s.
+  await p.evaluate(`(async () => { shows.length = 0; ${API}.seek(11.2); await ${API}.play(); })()`);
+  await p.waitForFunction(`shows.length === 2 && ${API}.paused`, null, { timeout: 15_000 });
+  const [left, shownAt] = (await p.evaluate('shows')) as [string, number];
+  assert.equal(left, 'left');
+  assert.ok(shownAt >= 0.45 && shownAt < 1, `shown again at ${shownAt} s`);
+  assert.ok((await p.evaluate(`${API}.currentTime`)) as number < 1, 'pauseOnShow paused the video where the quiz came back');
+  await p.waitForFunction(`${ROOT}?.querySelector('h3')?.textContent.startsWith('2/3')`, null, { timeout: 10_000 });
+  assert.match((await p.evaluate(`${ROOT}.querySelector('h3').textContent`)) as string, /^2\/3\. How many bars\?/);
+
+  // A reload resumes there too (the progress is kept in IndexedDB).
+  await p.reload();
+  await p.waitForFunction(`${API} && document.querySelector('video').readyState >= 1`, null, { timeout: 10_000 });
+  await p.evaluate(`${API}.seek(1)`);
+  await p.waitForFunction(`${ROOT}?.querySelector('h3')?.textContent.startsWith('2/3')`, null, { timeout: 10_000 });
+});

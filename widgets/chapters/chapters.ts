@@ -1,6 +1,7 @@
 import { css, html } from 'lit';
 import { VidgetWidget } from '../../src/host/vidget-widget.js';
 import { widgets } from '../../src/host/widget-registry.js';
+import type { NarrowMode } from '../../src/host/widget-config.js';
 import { cardStyles } from '../shared/card-styles.js';
 
 interface Chapter {
@@ -13,6 +14,8 @@ interface Chapter {
  * (`aria-current`) as the video plays. Props: `chapters: [{ title, start }]`, `heading`.
  */
 export class VidgetChapters extends VidgetWidget {
+  /** A list to read and click: below the video on a narrow player, wherever it is placed. */
+  static narrow: NarrowMode = 'below';
   static override properties = { ...VidgetWidget.properties, current: { state: true } };
   static override styles = [cardStyles, css`
     ol { list-style: none; margin: 0; padding: 0; display: grid; gap: 0.3em; max-height: 14em; overflow: auto; }

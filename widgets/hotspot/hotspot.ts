@@ -1,6 +1,7 @@
-import { html } from 'lit';
+import { css, html } from 'lit';
 import { VidgetWidget } from '../../src/host/vidget-widget.js';
 import { widgets } from '../../src/host/widget-registry.js';
+import type { NarrowMode } from '../../src/host/widget-config.js';
 import { cardStyles } from '../shared/card-styles.js';
 
 /** An http(s) URL, or undefined: a hotspot never follows `javascript:` or `data:` links. */
@@ -20,7 +21,10 @@ function safeHref(value: unknown): string | undefined {
  * No socket.
  */
 export class VidgetHotspot extends VidgetWidget {
-  static override styles = cardStyles;
+  /** A button already: kept as it is on a narrow player. */
+  static narrow: NarrowMode = 'keep';
+  // Element and class, to win over the shared reset of buttons and links (\`all: unset\`).
+  static override styles = [cardStyles, css`a.card, button.card { display: block; text-align: center; background: rgb(0 0 0 / 0.78); }`];
 
   override render() {
     const label = String(this.props.label ?? 'Open');

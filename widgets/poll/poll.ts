@@ -4,6 +4,7 @@ import { widgets } from '../../src/host/widget-registry.js';
 import type { Json, SearchGroup } from '../../src/protocol/index.js';
 import type { WidgetSocket } from '../../src/socket/index.js';
 import { cardStyles } from '../shared/card-styles.js';
+import { connectionNote } from '../shared/connection-note.js';
 
 type MyVote = { option: string; state: 'sending' | 'waiting' | 'counted' };
 
@@ -12,7 +13,9 @@ type MyVote = { option: string; state: 'sending' | 'waiting' | 'counted' };
  * again changes the vote, never adds one. Live results from the server's
  * `groupBy: 'data.option'` over each client's latest vote, refreshed as votes arrive.
  * Props: `question` (string), `options` (string[]), `resultsAt` (seconds of video from which
- * results show to everyone; by default a viewer sees them after voting).
+ * results show to everyone; by default a viewer sees them after voting). The viewer's vote is kept
+ * in the widget's state, so it shows at once when the poll comes back (a loop, a seek); while the
+ * connection is down the results are shown muted, marked "reconnecting…".
  */
 export class VidgetPoll extends VidgetWidget {
   static override properties = { ...VidgetWidget.properties, counts: { state: true }, mine: { state: true }, failure: { state: true } };
@@ -24,7 +27,7 @@ export class VidgetPoll extends VidgetWidget {
     button[aria-checked='true'] { border-color: #7cf; }
     .bar { position: absolute; inset: 0 auto 0 0; background: rgb(120 200 255 / 0.28); pointer-events: none; }
     .label, .pct { position: relative; }
-    .status { font-size: 0.85em; opacity: 0.85; margin: 0.5em 0 0; min-height: 1.2em; }
+    .status { font-size: 0.85em; margin: 0.5em 0 0; min-height: 1.2em; }
     /* A narrow player: options in a row. */
     @container (max-width: 480px) { [role='radiogroup'] { display: flex; flex-wrap: wrap; } .status:empty { display: none; } }
   `];
@@ -37,6 +40,7 @@ export class VidgetPoll extends VidgetWidget {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.mine = (this.api.getState('mine') as MyVote | undefined) ?? undefined;
     const socket = (this.socket = this.api.webSocket({ persistent: true }));
     socket.onOpen = () => void this.refresh(true);
     socket.onMessage = (message) => {
@@ -49,7 +53,12 @@ export class VidgetPoll extends VidgetWidget {
     };
     socket.addEventListener('statechange', () => {
       if (this.mine?.state === 'sending' && socket.state !== 'running') this.mine = { ...this.mine, state: 'waiting' };
+      this.requestUpdate(); // the connection note
     });
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('mine')) this.api.setState('mine', this.mine ?? null);
   }
 
   private get options(): string[] {
@@ -101,9 +110,10 @@ export class VidgetPoll extends VidgetWidget {
       : this.mine
         ? `Your vote: ${this.mine.option}${this.mine.state === 'sending' ? ' (sending…)' : this.mine.state === 'waiting' ? ' (waiting for the connection)' : ''}`
         : '';
+    const note = connectionNote(this.socket!.state);
     return html`<div class="card">
-      <h2 id="q">${question}</h2>
-      <div role="radiogroup" aria-labelledby="q">
+      <h2 id="q">${question}<span class="conn">${note}</span></h2>
+      <div role="radiogroup" aria-labelledby="q" class=${note && showResults ? 'stale' : nothing}>
         ${this.options.map((option, i) => {
           const count = this.counts?.get(option) ?? 0;
           const pct = total > 0 ? Math.round((count / total) * 100) : 0;

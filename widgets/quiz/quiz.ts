@@ -4,7 +4,10 @@ import { widgets } from '../../src/host/widget-registry.js';
 import type { Json, VidgetRecord } from '../../src/protocol/index.js';
 import type { WidgetSocket } from '../../src/socket/index.js';
 import { cardStyles } from '../shared/card-styles.js';
+import { connectionNote } from '../shared/connection-note.js';
 import { displayName } from '../shared/display-name.js';
+import '../shared/name-line.js';
+import { NAME_EVENT, viewerNames } from '../shared/viewer-names.js';
 
 /** One question of the quiz props. `answer` is the index of the right option, or its text. */
 export interface QuizQuestion {
@@ -17,8 +20,16 @@ export interface QuizQuestion {
 interface Row {
   rank: number;
   name: string;
+  verified: boolean;
   score: number;
   mine: boolean;
+}
+
+/** Where the viewer is in the quiz: kept in the widget's state, so a loop or a seek does not restart it. */
+interface Progress {
+  step: number;
+  score: number;
+  picked?: number;
 }
 
 const TOP = 10;
@@ -41,8 +52,11 @@ const scoreOf = (record: VidgetRecord | undefined): number | undefined => {
  * `<vidget-quiz>`: questions one at a time; the viewer's score (one point per right answer) is
  * published persistently once, at the end, then a live leaderboard: the top 10 by `data.score`
  * (each viewer's latest score), the viewer's own row highlighted and their rank shown even
- * outside the top 10. A viewer who already finished sees their score and the board.
- * Props: `title`, `questions` ({@link QuizQuestion}[]), `name` (display name without a token).
+ * outside the top 10. A viewer who already finished sees their score and the board. Progress is
+ * kept in the widget's state (and IndexedDB): leaving the time range, a loop or a reload resumes
+ * at the same question. Names: as in the chat (a typed name once per project, a verified one ✓).
+ * Props: `title`, `questions` ({@link QuizQuestion}[]), `anonymousNames` (default true), `name`
+ * (default display name without a token).
  */
 export class VidgetQuiz extends VidgetWidget {
   static override properties = {
@@ -56,7 +70,7 @@ export class VidgetQuiz extends VidgetWidget {
     status: { state: true },
   };
   static override styles = [cardStyles, css`
-    .card { width: 18em; max-width: 100%; box-sizing: border-box; }
+    .card { min-width: 14em; }
     h2 { font-size: 1em; margin: 0 0 0.4em; }
     h3 { font-size: 0.95em; margin: 0 0 0.4em; font-weight: 500; }
     .options { display: grid; gap: 0.3em; }
@@ -70,6 +84,7 @@ export class VidgetQuiz extends VidgetWidget {
     .status { font-size: 0.85em; margin: 0.4em 0 0; min-height: 1.1em; }
     /* A narrow player: options in a row, and the top 5 (and the viewer's own row). */
     @container (max-width: 480px) {
+      .card { min-width: 0; }
       .options { display: flex; flex-wrap: wrap; }
       .status:empty { display: none; }
       li:nth-child(n + 6):not(.mine) { display: none; }
@@ -104,8 +119,19 @@ export class VidgetQuiz extends VidgetWidget {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    const kept = this.api.getState('progress') as Progress | null | undefined;
+    if (kept) {
+      this.step = kept.step;
+      this.score = kept.score;
+      this.picked = kept.picked;
+      const question = this.questions[this.step];
+      if (question && this.picked !== undefined) this.status = this.verdict(question, this.picked);
+    }
     const socket = (this.socket = this.api.webSocket({ persistent: true }));
     socket.onOpen = () => void this.refresh();
+    socket.addEventListener('statechange', () => this.requestUpdate()); // the connection note
+    // A name set (here or in another widget) after finishing: the board shows it.
+    window.addEventListener(NAME_EVENT, () => this.own && this.publishScore(), { signal: this.api.signal });
     socket.onMessage = () => {
       // Scores come in bursts: one refresh per 200 ms at most.
       this.refreshTimer ||= this.api.setTimeout(() => {
@@ -113,7 +139,20 @@ export class VidgetQuiz extends VidgetWidget {
         void this.refresh();
       }, 200);
     };
-    socket.onError = (error) => (this.status = `Quiz problem: ${error.message}`);
+    // A dropped connection is shown from the lifecycle (the title), not as a failure.
+    socket.onError = (error) => error.code !== 'unavailable' && (this.status = `Quiz problem: ${error.message}`);
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('step') || changed.has('score') || changed.has('picked')) {
+      const progress: Progress = { step: this.step, score: this.score, ...(this.picked !== undefined ? { picked: this.picked } : {}) };
+      this.api.setState('progress', progress as unknown as Json, true);
+    }
+  }
+
+  private verdict(question: QuizQuestion, option: number): string {
+    const answer = typeof question.answer === 'number' ? (question.options[question.answer] ?? question.answer) : question.answer;
+    return this.isRight(question, option) ? 'Right!' : `Not quite: the answer is ${answer}`;
   }
 
   private isRight(question: QuizQuestion, option: number): boolean {
@@ -124,10 +163,8 @@ export class VidgetQuiz extends VidgetWidget {
     if (this.picked !== undefined) return;
     const question = this.questions[this.step]!;
     this.picked = option;
-    const right = this.isRight(question, option);
-    if (right) this.score++;
-    const answer = typeof question.answer === 'number' ? (question.options[question.answer] ?? question.answer) : question.answer;
-    this.status = right ? 'Right!' : `Not quite: the answer is ${answer}`;
+    if (this.isRight(question, option)) this.score++;
+    this.status = this.verdict(question, option);
   }
 
   private next(): void {
@@ -135,10 +172,16 @@ export class VidgetQuiz extends VidgetWidget {
     this.status = '';
     this.step++;
     if (this.step < this.questions.length) return;
+    this.status = this.socket!.state === 'running' ? 'Saving your score…' : 'Your score is saved when the connection is back';
+    this.publishScore();
+  }
+
+  /** Publishes the score (again, when the viewer's name changed: the board shows each viewer's latest). */
+  private publishScore(): void {
     const socket = this.socket!;
-    const data: Record<string, Json> = { score: this.score, of: this.questions.length };
-    if (!socket.username && typeof this.props.name === 'string') data.name = this.props.name;
-    this.status = socket.state === 'running' ? 'Saving your score…' : 'Your score is saved when the connection is back';
+    const score = this.own?.score ?? this.score;
+    const data: Record<string, Json> = { score, of: this.questions.length };
+    if (!socket.username && this.props.anonymousNames !== false) data.name = viewerNames.current(this.api.project, this.props.name);
     socket.publish(data).then(
       () => ((this.status = ''), void this.refresh()),
       (error: Error) => (this.status = `Your score was not saved: ${error.message}`),
@@ -165,7 +208,7 @@ export class VidgetQuiz extends VidgetWidget {
       this.board = records.map((r, i) => {
         const score = scoreOf(r) ?? 0;
         const first = records.findIndex((o) => scoreOf(o) === score);
-        return { rank: first === -1 ? i + 1 : first + 1, name: displayName(r.username, r.data, r.client_id), score, mine: r.client_id === socket.clientId };
+        return { rank: first === -1 ? i + 1 : first + 1, name: displayName(r.username, this.props.anonymousNames !== false ? r.data : null, r.client_id), verified: r.username !== null, score, mine: r.client_id === socket.clientId };
       });
       this.players = total;
     } catch (error) {
@@ -190,14 +233,15 @@ export class VidgetQuiz extends VidgetWidget {
     return html`<p style="margin:0 0 0.3em">${own ? html`Your score: <strong>${own.score}</strong> · rank <strong>${own.rank}</strong> of ${this.players}` : `Your score: ${this.score}`}</p>
       <h3 id="lb">Leaderboard</h3>
       <ol aria-labelledby="lb">
-        ${this.board.map((row) => html`<li class=${row.mine ? 'mine' : nothing} aria-current=${row.mine ? 'true' : nothing}><span>${row.rank}.</span><span class="name">${row.name}${row.mine ? ' (you)' : ''}</span><span>${row.score}</span></li>`)}
-      </ol>`;
+        ${this.board.map((row) => html`<li class=${row.mine ? 'mine' : nothing} aria-current=${row.mine ? 'true' : nothing}><span>${row.rank}.</span><span class="name">${row.name}${row.verified ? html`<span class="verified" role="img" aria-label="(verified)" title="Verified by the site">✓</span>` : nothing}${row.mine ? ' (you)' : ''}</span><span>${row.score}</span></li>`)}
+      </ol>
+      <vidget-name-line prefix="On the board as" .project=${this.api.project} .username=${this.socket!.username} .clientId=${this.socket!.clientId ?? ''} .allowTyped=${this.props.anonymousNames !== false} .fallback=${this.props.name}></vidget-name-line>`;
   }
 
   override render() {
     const question = this.questions[this.step];
     return html`<section class="card" aria-labelledby="title">
-      <h2 id="title">${String(this.props.title ?? 'Quiz')}</h2>
+      <h2 id="title">${String(this.props.title ?? 'Quiz')}<span class="conn">${connectionNote(this.socket!.state)}</span></h2>
       ${question ? this.renderQuestion(question) : this.renderBoard()}
       <p class="status" role="status">${this.status}</p>
     </section>`;

@@ -1,9 +1,12 @@
 import { css, html } from 'lit';
 import { VidgetWidget } from '../../src/host/vidget-widget.js';
 import { widgets } from '../../src/host/widget-registry.js';
-import { TokenBucket, type Json } from '../../src/protocol/index.js';
+import type { Json } from '../../src/protocol/record.js';
+import { TokenBucket } from '../../src/protocol/token-bucket.js';
 import type { WidgetSocket } from '../../src/socket/index.js';
+import type { NarrowMode } from '../../src/host/widget-config.js';
 import { cardStyles } from '../shared/card-styles.js';
+import { connectionNote } from '../shared/connection-note.js';
 
 const DEFAULT_EMOJIS = ['👍', '❤️', '😂', '😮', '👏'];
 /** Floats on screen at once; more are skipped (stale reactions are noise). */
@@ -17,6 +20,8 @@ const FLOAT_MS = 2_000;
  * own list are shown, as text. Props: `emojis` (string[]), `perSecond` (default 3).
  */
 export class VidgetReactions extends VidgetWidget {
+  /** A compact bar of buttons, and its emoji float over the video: kept as it is on a narrow player. */
+  static narrow: NarrowMode = 'keep';
   static override properties = { ...VidgetWidget.properties, note: { state: true } };
   static override styles = [cardStyles, css`
     .card { position: relative; display: flex; gap: 0.3em; padding: 0.35em; overflow: visible; }
@@ -25,7 +30,9 @@ export class VidgetReactions extends VidgetWidget {
     .float { position: absolute; bottom: 0; font-size: 1.6em; animation: up ${FLOAT_MS}ms ease-out forwards; }
     @keyframes up { from { transform: translateY(0); opacity: 1; } to { transform: translateY(-7em); opacity: 0; } }
     @media (prefers-reduced-motion: reduce) { .float { animation: fade ${FLOAT_MS}ms linear forwards; } @keyframes fade { to { opacity: 0; } } }
-    .note { position: absolute; top: 100%; left: 0; font-size: 0.8em; white-space: nowrap; }
+    /* In the card, not under it: a bottom widget must not reach into the video's controls. */
+    .note { align-self: center; font-size: 0.8em; white-space: nowrap; }
+    .note:empty { display: none; }
   `];
   declare note: string;
   /** Reactions shown so far (own and others'). */
@@ -55,6 +62,7 @@ export class VidgetReactions extends VidgetWidget {
     super.connectedCallback();
     this.bucket = new TokenBucket(this.perSecond, this.perSecond);
     const socket = (this.socket = this.api.webSocket({ persistent: false }));
+    socket.addEventListener('statechange', () => this.requestUpdate());
     socket.onMessage = (message) => {
       if (message.own || message.replayed) return; // own ones were shown on click
       this.received++;
@@ -96,7 +104,7 @@ export class VidgetReactions extends VidgetWidget {
     return html`<div class="card" role="group" aria-label="Reactions">
       <div class="floats"></div>
       ${this.emojis.map((e) => html`<button aria-label=${`React with ${e}`} @click=${() => this.react(e)}>${e}</button>`)}
-      <span class="note" role="status">${this.note}</span>
+      <span class="note" role="status">${this.note || connectionNote(this.socket!.state)}</span>
     </div>`;
   }
 }
