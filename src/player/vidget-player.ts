@@ -198,8 +198,10 @@ export class VidgetPlayer extends LitElement {
     const hasFrameCallbacks = typeof (video as Partial<HTMLVideoElement>).requestVideoFrameCallback === 'function';
     if (hasFrameCallbacks) {
       const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
-        // During a seek a callback can still carry a frame from before it: trust currentTime then.
-        host.update(video.seeking ? video.currentTime : meta.mediaTime);
+        // During a seek a callback can still carry a frame from before it, and a paused video's
+        // frame can lead or trail the time it was paused at (pauseOnShow seeks to `start`):
+        // trust currentTime then; frame times matter while playing.
+        host.update(video.seeking || video.paused ? video.currentTime : meta.mediaTime);
         this.frameHandle = video.requestVideoFrameCallback(onFrame);
       };
       this.frameHandle = video.requestVideoFrameCallback(onFrame);

@@ -47,7 +47,7 @@ describe('the relay from a real browser', () => {
 
   it('a token from the dev token endpoint sets the username the server stamps on records', async () => {
     const { host, http } = await testEnv();
-    const res = await fetch(`${http}/api/tokens`, { method: 'POST', body: JSON.stringify({ project: 'browser', username: 'ann' }) });
+    const res = await fetch(`${http}/api/tokens`, { method: 'POST', body: JSON.stringify({ project: 'browser', sub: 'ann' }) });
     const { token } = (await res.json()) as { token: string };
     const s = new PartySocket({ host, party: 'browser', room: 'named', id: 'ann-tab', query: { token } });
     const hello = (await frame(s, (f) => f.type === 'hello')) as Extract<ServerFrame, { type: 'hello' }>;

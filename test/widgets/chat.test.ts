@@ -96,7 +96,7 @@ const senderOf = (page: Page, el: string, text: string) =>
   page.waitForFunction(`[...(${el}?.shadowRoot?.querySelectorAll('ol.messages li:not(.pending)') ?? [])].find((li) => li.querySelector('.text').textContent === ${JSON.stringify(text)})?.querySelector('.name').textContent`, null, { timeout: 10_000 }).then((h) => h.jsonValue() as Promise<string>);
 
 test('names: set once per project and kept in the browser, used by chat and quiz; none where anonymous names are off; a verified name wins, marked ✓', async (t) => {
-  const page = await builtPage(NAMES_PAGE, { secret: SECRET });
+  const page = await builtPage(NAMES_PAGE);
   t.after(page.close);
   const [a, b] = await page.viewers(2);
   for (const p of [a!, b!]) await p.waitForFunction(`${chatOf('talk')}?.socket?.state === 'running' && ${chatOf('strict')}?.socket?.state === 'running'`, null, { timeout: 10_000 });
@@ -133,8 +133,8 @@ test('names: set once per project and kept in the browser, used by chat and quiz
 
   // b signs in (a token for "host"): the verified name, marked, not changeable, and it wins over a typed one.
   await b!.evaluate(`localStorage.setItem('vidget:name:demo', 'Bob')`);
-  const token = createToken(SECRET, { project: 'demo', username: 'host' });
-  await b!.evaluate(`document.querySelector('vidget-player').token = ${JSON.stringify(token)}`);
+  const hostToken = token('demo', 'host');
+  await b!.evaluate(`document.querySelector('vidget-player').token = ${JSON.stringify(hostToken)}`);
   await b!.waitForFunction(`${nameLine(chatOf('talk'))}?.querySelector('strong')?.textContent === 'host✓'`, null, { timeout: 10_000 });
   assert.equal(await b!.evaluate(`${nameLine(chatOf('talk'))}.querySelector('button')`), null);
   assert.equal(await b!.evaluate(`${nameLine(chatOf('talk'))}.querySelector('.verified').getAttribute('aria-label')`), '(verified)');

@@ -111,10 +111,9 @@ const issueToken: Handler = async (ctx, req, res) => {
   if (!project) throw new VidgetError(ErrorCode.Forbidden, 'unknown project');
   if (!project.isApiKey(bearer(req)) && !ctx.devTokens) throw new VidgetError(ErrorCode.Unauthorized, 'minting tokens needs the project\'s API key (Authorization: Bearer <apiKey>)');
   if (!project.canMint) throw new VidgetError(ErrorCode.BadFrame, 'this project has no secret to sign tokens with (it verifies tokens made by your own backend)');
-  const sub = body.sub ?? body.username; // `username`: the name the demo used before tokens were JWTs
   json(res, 200, createToken(project.config.secret!, {
     project: project.id,
-    sub: sub as string,
+    sub: body.sub as string,
     ...(body.name !== undefined ? { name: body.name as string } : {}),
     ...(body.rooms !== undefined ? { rooms: body.rooms as Record<string, never> } : {}),
     ...(body.ttlSeconds !== undefined ? { ttlSeconds: body.ttlSeconds as number } : {}),
