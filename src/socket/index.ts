@@ -3,6 +3,7 @@ export { WidgetSocket } from './widget-socket.js';
 export type { SearchCall, SearchResponse, WidgetSocketOptions } from './widget-socket.js';
 export {
   CountEvent,
+  DeleteEvent,
   RecordEvent,
   SocketCloseEvent,
   SocketErrorEvent,

@@ -68,6 +68,13 @@ export class SocketErrorEvent extends Event {
   }
 }
 
+/** `delete`: records were taken down (a moderator, the site's backend); drop them from view. */
+export class DeleteEvent extends Event {
+  constructor(readonly ids: number[]) {
+    super('delete');
+  }
+}
+
 /** Events of a {@link WidgetSocket}, for typed `addEventListener`. */
 export interface WidgetSocketEventMap {
   open: Event;
@@ -77,4 +84,5 @@ export interface WidgetSocketEventMap {
   synced: SyncedEvent;
   close: SocketCloseEvent;
   error: SocketErrorEvent;
+  delete: DeleteEvent;
 }

@@ -1,7 +1,7 @@
 import type { PartySocket } from 'partysocket';
 // Straight from the modules, not the protocol barrel: the barrel would pull the query validator
 // into the core bundle; it comes with the transport (see `start`).
-import { ErrorCode, FATAL_CLOSE_CODES, VidgetError } from '../protocol/errors.js';
+import { CloseCode, ErrorCode, FATAL_CLOSE_CODES, VidgetError } from '../protocol/errors.js';
 import { PROTOCOL_VERSION, type ServerFrame, type ServerLimits } from '../protocol/frames.js';
 import { isValidName, parseInterval } from '../protocol/names.js';
 import type { SearchGroup, SearchQuery } from '../protocol/query.js';
@@ -12,6 +12,7 @@ import type { OfflineQueue } from './offline-queue.js';
 import { randomId } from './random-id.js';
 import {
   CountEvent,
+  DeleteEvent,
   RecordEvent,
   SocketCloseEvent,
   SocketErrorEvent,
@@ -81,10 +82,12 @@ interface Outgoing {
   expiry?: ReturnType<typeof setTimeout>;
 }
 
+/** A request waiting for its answer by `rid`: a search (`result`) or a moderator's delete (`deleted`). */
 interface PendingSearch {
   text: string;
   sent: boolean;
-  resolve: (result: SearchResponse) => void;
+  /** Resolved with the answer of its own kind. */
+  resolve: (result: never) => void;
   reject: (error: VidgetError) => void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -129,6 +132,8 @@ export class WidgetSocket extends EventTarget {
    * and a connection that drops or cannot be made (`unavailable`, once until it is open again).
    */
   onError: ((error: VidgetError) => void) | null = null;
+  /** Called when records were taken down (a moderator, the site's backend): `event.ids`. */
+  onDelete: Hook<DeleteEvent> = null;
 
   /** The lifecycle state. */
   state: SocketState = 'stopped';
@@ -161,6 +166,9 @@ export class WidgetSocket extends EventTarget {
   private failure: VidgetError | undefined;
   /** A connection is open (accepted with `hello`) and has not ended yet: it owes one `close`. */
   private open = false;
+  /** The token the current connection was opened (or refreshed) with. */
+  private token: string | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   /** The drop or failed connect since the last open was reported on `onError`. */
   private dropReported = false;
   private readonly teardown = new AbortController();
@@ -216,6 +224,14 @@ export class WidgetSocket extends EventTarget {
     return result;
   }
 
+  /**
+   * Takes a record down for everyone (needs the `moderate` permission in the token): resolves
+   * with the ids removed once the server has; every socket of the room gets a `delete` event.
+   */
+  remove(id: number): Promise<number[]> {
+    return this.ask<number[]>((rid) => ({ type: 'delete', rid, id }), 'delete');
+  }
+
   /** Closes the socket for good. Persistent publishes not yet acked stay queued for the next page load. */
   close(): void {
     if (this.state === 'stopped') return;
@@ -223,6 +239,7 @@ export class WidgetSocket extends EventTarget {
     this.wsListeners?.abort();
     clearTimeout(this.hiddenTimer);
     clearTimeout(this.paceTimer);
+    clearTimeout(this.refreshTimer);
     this.ws?.close(1000, 'closed by the widget');
     // Its listeners are gone, so the connection's end is reported here, as the author closed it.
     this.ended(1000, 'closed by the widget');
@@ -292,7 +309,7 @@ export class WidgetSocket extends EventTarget {
       reconnectionDelayGrowFactor: 1.5,
       // Nothing is ever sent before `hello`, so partysocket's own queue stays empty.
       maxEnqueuedMessages: 0,
-      shouldReconnectOnClose: (event: CloseEvent) => !FATAL_CLOSE_CODES.has(event.code),
+      shouldReconnectOnClose: (event: CloseEvent) => !FATAL_CLOSE_CODES.has(event.code) || this.refreshable(event.code),
       ...(this.options.WebSocket ? { WebSocket: this.options.WebSocket as typeof WebSocket } : {}),
     });
     this.wsListeners = new AbortController();
@@ -306,6 +323,7 @@ export class WidgetSocket extends EventTarget {
     const query: Record<string, string> = {};
     try {
       const token = this.options.getToken ? await this.options.getToken() : this.options.token;
+      this.token = token || undefined;
       if (token) query.token = token;
     } catch (error) {
       this.fail(new VidgetError(ErrorCode.Unauthorized, `getToken failed: ${(error as Error).message}`));
@@ -349,9 +367,10 @@ export class WidgetSocket extends EventTarget {
     clearTimeout(this.paceTimer);
     this.replaying = false;
     for (const search of this.searches.values()) search.sent = false;
+    clearTimeout(this.refreshTimer);
     const wasOpen = this.ended(event.code, event.reason);
-    if (FATAL_CLOSE_CODES.has(event.code)) {
-      const code = event.code === 4001 ? ErrorCode.Unauthorized : event.code === 4003 ? ErrorCode.Forbidden : ErrorCode.BadFrame;
+    if (FATAL_CLOSE_CODES.has(event.code) && !this.refreshable(event.code)) {
+      const code = ({ 4001: ErrorCode.Unauthorized, 4002: ErrorCode.TokenExpired, 4003: ErrorCode.Forbidden } as Record<number, ErrorCode>)[event.code] ?? ErrorCode.BadFrame;
       return this.fail(new VidgetError(code, event.reason || `closed with ${event.code}`), event.code);
     }
     // partysocket retries with backoff; every failed retry closes again: one error per outage.
@@ -361,6 +380,34 @@ export class WidgetSocket extends EventTarget {
       this.reportError(new VidgetError(ErrorCode.Unavailable, wasOpen ? `the connection dropped (${why}); reconnecting` : `could not connect (${why}); retrying`));
     }
     if (this.state === 'running' || this.state === 'resuming') this.setState('reconnecting', event.code, event.reason);
+  }
+
+  /** An expired token is not fatal to a socket that can get a new one: it reconnects with it. */
+  private refreshable(code: number): boolean {
+    return code === CloseCode.TokenExpired && this.options.getToken !== undefined;
+  }
+
+  /**
+   * With `getToken`, a token is replaced over the open connection before it expires (at 80% of
+   * its remaining life, at least 30 s before), so nothing is dropped or replayed for it.
+   */
+  private scheduleRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    const exp = expiryOf(this.token);
+    if (!this.options.getToken || exp === undefined) return;
+    const left = exp * 1000 - Date.now();
+    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(1_000, Math.min(left * 0.8, left - 30_000)));
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const token = await this.options.getToken!();
+      if (this.state !== 'running' || !token) return;
+      this.token = token;
+      this.ws?.send(JSON.stringify({ type: 'refresh', token }));
+    } catch (error) {
+      this.reportError(new VidgetError(ErrorCode.Unauthorized, `getToken failed: ${(error as Error).message}`));
+    }
   }
 
   /** Ends the open connection, if one is: fires `close` once. Returns whether one was open. */
@@ -421,6 +468,7 @@ export class WidgetSocket extends EventTarget {
         }
         this.replaying = true;
         this.setState('running');
+        this.scheduleRefresh();
         this.startSending(frame.limits);
         this.emit(new Event('open'), this.onOpen);
         return;
@@ -447,9 +495,21 @@ export class WidgetSocket extends EventTarget {
         if (!search) return;
         this.searches.delete(frame.rid);
         clearTimeout(search.timer);
-        search.resolve({ records: frame.records, total: frame.total, ...(frame.groups ? { groups: frame.groups } : {}) });
+        (search.resolve as (r: SearchResponse) => void)({ records: frame.records, total: frame.total, ...(frame.groups ? { groups: frame.groups } : {}) });
         return;
       }
+      case 'deleted': {
+        const request = frame.rid ? this.searches.get(frame.rid) : undefined;
+        if (request) {
+          this.searches.delete(frame.rid!);
+          clearTimeout(request.timer);
+          request.resolve(frame.ids as never);
+        }
+        this.emit(new DeleteEvent(frame.ids), this.onDelete);
+        return;
+      }
+      case 'refreshed':
+        return this.scheduleRefresh();
       case 'err':
         return this.onServerError(frame);
     }
@@ -542,15 +602,20 @@ export class WidgetSocket extends EventTarget {
     // It only fails fast what the server refuses anyway, so it comes with the transport.
     const { validateQuery } = await (transport ??= import('./transport.js'));
     validateQuery(rawQuery); // the server checks again; this fails fast with the same message
-    this.assertUsable(); // again: the socket may have closed during the load
+    return this.ask<SearchResponse>((rid) => ({ type: 'search', rid, query: rawQuery }), 'search');
+  }
+
+  /** Sends a request answered by its `rid` (sent again after a reconnect until answered), with a time limit. */
+  private ask<T>(frame: (rid: string) => object, what: string): Promise<T> {
+    this.assertUsable(); // again: the socket may have closed during a load
     const rid = randomId();
-    return new Promise((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const ms = this.options.searchTimeoutMs ?? 15_000;
       const timer = setTimeout(() => {
         this.searches.delete(rid);
-        reject(new VidgetError(ErrorCode.Timeout, `no answer to the search within ${ms} ms`));
+        reject(new VidgetError(ErrorCode.Timeout, `no answer to the ${what} within ${ms} ms`));
       }, ms);
-      this.searches.set(rid, { text: JSON.stringify({ type: 'search', rid, query: rawQuery }), sent: false, resolve, reject, timer });
+      this.searches.set(rid, { text: JSON.stringify(frame(rid)), sent: false, resolve: resolve as (r: never) => void, reject, timer });
       this.pump();
     });
   }
@@ -634,5 +699,17 @@ export class WidgetSocket extends EventTarget {
     } catch (e) {
       console.error('vidget: onError threw', e);
     }
+  }
+}
+
+/** The `exp` of a JWT (seconds since the epoch), read without verifying it; undefined if it has none. */
+function expiryOf(token: string | undefined): number | undefined {
+  const payload = token?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const exp = (JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -141,3 +141,28 @@ test('names: set once per project and kept in the browser, used by chat and quiz
   await sayIn(b!, chatOf('talk'), 'hello from the host');
   assert.equal(await senderOf(a!, chatOf('talk'), 'hello from the host'), 'host✓');
 });
+
+test('chat moderation: a moderator hides a message from the chat itself; it disappears live from every open chat, and from a late one', async (t) => {
+  const page = await builtPage(PAGE);
+  t.after(page.close);
+  const [a, b, mod] = await page.viewers(3);
+  for (const p of [a!, b!, mod!]) await p.waitForFunction(`${CHAT}?.socket?.state === 'running'`, null, { timeout: 10_000 });
+  await say(a!, 'keep this');
+  await say(a!, 'rude remark');
+  for (const p of [a!, b!, mod!]) await waitTexts(p, ['keep this', 'rude remark']);
+  assert.equal(await a!.evaluate(`${ROOT}.querySelectorAll('button.hide').length`), 0, 'viewers get no Hide button');
+
+  // The moderator signs in ("host", listed in `moderators`, with the moderate permission).
+  const host = token('demo', 'host', { rooms: { '*': ['read', 'publish', 'search', 'moderate'] } });
+  await mod!.evaluate(`document.querySelector('vidget-player').token = ${JSON.stringify(host)}`);
+  await mod!.waitForFunction(`${ROOT}?.querySelectorAll('button.hide').length === 2`, null, { timeout: 10_000 });
+  await mod!.evaluate(`[...${ROOT}.querySelectorAll('ol.messages li')].find((li) => li.querySelector('.text').textContent === 'rude remark').querySelector('button.hide').click()`);
+  for (const p of [a!, b!, mod!]) await waitTexts(p, ['keep this']);
+  const [late] = await page.viewers(1);
+  await waitTexts(late!, ['keep this']);
+
+  // A viewer who forges the frame is refused by the server: nothing disappears.
+  await a!.evaluate(`${CHAT}.socket.remove(1).catch((e) => (window.refused = e.code))`);
+  await a!.waitForFunction(`window.refused === 'forbidden'`, null, { timeout: 10_000 });
+  await waitTexts(b!, ['keep this']);
+});

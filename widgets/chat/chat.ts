@@ -32,7 +32,8 @@ const text = (record: VidgetRecord): string => String((record.data as { text?: J
  * characters (default 280). Own messages show as sending or waiting (offline) until stored.
  * A viewer without a token sets a display name once per project (kept in the browser), unless
  * `anonymousNames` is false; a verified name is marked ✓. A moderator (verified, in
- * `moderators`) can pin a message. The draft survives the widget leaving its time range, and the
+ * `moderators`) can pin a message and hide any message for everyone (with a token that has the
+ * `moderate` permission); a message taken down disappears from every open chat. The draft survives the widget leaving its time range, and the
  * title says when the connection is down ("reconnecting…").
  * Props: `title`, `history`, `maxLength`, `moderators` (string[]), `anonymousNames` (default
  * true), `name` (a default display name for viewers without a token or a name of their own).
@@ -53,6 +54,7 @@ export class VidgetChat extends VidgetWidget {
     input[aria-invalid='true'] { border-color: #f88; }
     .hint { font-size: 0.8em; margin: 0; min-height: 1.1em; }
     .hint.over { color: #fbb; }
+    button.hide { font-size: 0.75em; padding: 0 0.4em; margin-left: 0.3em; }
     @container (max-width: 480px) { .card { min-width: 0; } ol { max-height: 8em; } }
   `];
 
@@ -105,6 +107,11 @@ export class VidgetChat extends VidgetWidget {
     // Every (re)open: the last N stored messages. Records already shown are kept, by id.
     socket.onOpen = () => void this.catchUp();
     socket.onMessage = (message) => this.add(message.data);
+    // Taken down by a moderator or the site's backend: gone from every open chat.
+    socket.onDelete = (event) => {
+      for (const id of event.ids) this.byKey.delete(`r${id}`);
+      this.commit();
+    };
     // A dropped connection is shown from the lifecycle (the title), not as a failure.
     socket.onError = (error) => error.code !== 'unavailable' && (this.failure = error.message);
     socket.addEventListener('statechange', () => {
@@ -184,10 +191,15 @@ export class VidgetChat extends VidgetWidget {
     this.api.setState('draft', value);
   }
 
-  private renderLine(line: Line) {
+  /** A moderator takes a message down for everyone (the server checks the `moderate` permission). */
+  private hide(line: Line): void {
+    this.socket!.remove(line.id!).catch((error: Error) => (this.failure = error.message));
+  }
+
+  private renderLine(line: Line, moderator: boolean) {
     const state = line.pending === 'sending' ? ' (sending…)' : line.pending === 'waiting' ? ' (waiting for the connection)' : line.pending === 'failed' ? ' (not sent)' : '';
     return html`<li class=${line.pending ? 'pending' : nothing}><span class="name">${senderName(line.username, line.data, line.clientId)}</span><time datetime=${new Date(line.created).toISOString()}>${new Date(line.created).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time>
-      <span class="text">${line.text}</span>${state}</li>`;
+      <span class="text">${line.text}</span>${state}${moderator && line.id !== undefined ? html` <button class="hide" aria-label="Hide this message for everyone" @click=${() => this.hide(line)}>Hide</button>` : nothing}</li>`;
   }
 
   override render() {
@@ -196,10 +208,11 @@ export class VidgetChat extends VidgetWidget {
     const hint = over ? `Too long: ${this.draft.length} of at most ${this.maxLength} characters` : this.failure ? `Chat problem: ${this.failure}` : this.draft ? `${this.draft.length}/${this.maxLength}` : '';
     const socket = this.socket!;
     const pinned = this.pinned;
+    const moderator = this.isModerator(socket.username);
     return html`<section class="card" aria-labelledby="t">
       <h2 id="t">${title}<span class="conn">${connectionNote(socket.state)}</span></h2>
       ${pinned ? html`<p class="pinned"><span class="name">📌 ${senderName(pinned.username, pinned.data, pinned.clientId)}</span> <span class="text">${pinned.text}</span></p>` : nothing}
-      <ol class="messages" aria-live="polite" aria-label="Messages" tabindex="0">${this.lines.map((l) => this.renderLine(l))}</ol>
+      <ol class="messages" aria-live="polite" aria-label="Messages" tabindex="0">${this.lines.map((l) => this.renderLine(l, moderator))}</ol>
       <form @submit=${this.send}>
         <input aria-label="Your message" placeholder="Say something" autocomplete="off" .value=${this.draft} aria-invalid=${over ? 'true' : 'false'} aria-describedby="hint"
           @input=${(e: Event) => this.setDraft((e.target as HTMLInputElement).value)} />
