@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { builtDemo, widgetEl, type BuiltPage } from './helpers/built-page.js';
+import { TestClient } from './server/helpers.js';
 
 /** Where the screenshots go; look at them after `npm test` (kept out of git). */
 const SHOTS = join('test-results', 'demo-screenshots');
@@ -305,7 +306,7 @@ test('demo: no request fails on load (favicon included); emoji are drawn in colo
   await context.close();
 });
 
-test('demo: "Sign in as moderator" gets a dev token: the name shows verified and the moderator can pin', async (t) => {
+test('demo: "Sign in as moderator" gets a dev token: the name shows verified and the moderator can pin and hide', async (t) => {
   const demo = await builtDemo({ devTokens: true });
   t.after(demo.close);
   const [page] = await demo.viewers(1, { width: 1280, height: 900 });
@@ -321,6 +322,15 @@ test('demo: "Sign in as moderator" gets a dev token: the name shows verified and
   await p.waitForFunction(`${chat}.shadowRoot.querySelector('.pinned')?.textContent.includes('Welcome, all')`, null, { timeout: 10_000 });
   assert.match((await p.evaluate(`${chat}.shadowRoot.querySelector('.pinned .name').textContent`)) as string, /host✓/);
   assert.match((await p.textContent('#account')) ?? '', /Signed in as host/);
+  // And can take a viewer's message down from the chat itself.
+  const viewer = await TestClient.joined(demo.server, 'demo', 'comments');
+  await viewer.publish({ text: 'buy cheap pills' });
+  const line = `[...${chat}.shadowRoot.querySelectorAll('ol.messages li')].find((li) => li.querySelector('.text').textContent === 'buy cheap pills')`;
+  await p.waitForFunction(`!!${line}?.querySelector('button.hide')`, null, { timeout: 10_000 });
+  await p.evaluate(`${line}.querySelector('button.hide').click()`);
+  await viewer.next((f) => f.type === 'deleted');
+  await p.waitForFunction(`!${line}`, null, { timeout: 10_000 });
+  viewer.ws.close();
   mkdirSync(WIDGET_SHOTS, { recursive: true });
   await p.locator('vidget-player .vidget-widget[data-widget-id="comments"]').screenshot({ path: join(WIDGET_SHOTS, '1280px-moderator-comments.png') });
 });
