@@ -12,6 +12,7 @@ import { KINDS, type Kind } from './protocols.js';
 import { searchBench, type SearchFigures } from './search-bench.js';
 import { socketBench } from './socket-bench.js';
 import { timelineBench } from './timeline-bench.js';
+import { tokenBench } from './token-bench.js';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
@@ -174,6 +175,16 @@ out(`|---|---|---|---|`);
 out(`| flush of ${fmt(socket.queued)} publishes queued offline, from reconnect (\`running\`) to the last ack, ms | ${fmt(socket.flushMs)} (${fmt((socket.queued / socket.flushMs) * 1000)} msg/s) | the browser's raw WebSocket in the same page sending the same publishes, 64 in flight: ${fmt(socket.bareMs)} (${fmt((socket.queued / socket.bareMs) * 1000)} msg/s) | ${fmt(socket.flushMs / socket.bareMs, 2)}× |`);
 out(`| core bundle dist/vidget.js and the chunks it imports statically (player, widget host, socket, protocol, Lit), minified | ${fmt(socket.core.bytes / 1024, 1)} KiB, **${fmt(socket.core.gzip / 1024, 1)} KiB gzipped** | target 20 KB gzipped | ${fmt(socket.core.gzip / 20_000, 2)}× |`);
 for (const chunk of socket.lazy) out(`| lazy chunk ${chunk.name} (loaded on demand) | ${fmt(chunk.bytes / 1024, 1)} KiB, ${fmt(chunk.gzip / 1024, 1)} KiB gzipped | | |`);
+
+// Tokens: verification cost and connection setup with and without one (in process).
+const tok = await tokenBench({ connections: quick ? 500 : 3_000 });
+out(`\n### Tokens (JWT, verified with jose): ${fmt(tok.connections)} connections per kind, 50 at a time`);
+out(`| figure | with a token | baseline: anonymous | ratio |`);
+out(`|---|---|---|---|`);
+out(`| verification, µs per token: HS256 / ES256 | ${fmt(tok.hs256Us, 1)} / ${fmt(tok.es256Us, 1)} | | |`);
+out(`| connections accepted per second, HS256 | ${fmt(tok.connectsPerSec.hs256)} | ${fmt(tok.connectsPerSec.anonymous)} | ${fmt(tok.connectsPerSec.hs256 / tok.connectsPerSec.anonymous, 2)}× |`);
+out(`| connections accepted per second, ES256 | ${fmt(tok.connectsPerSec.es256)} | ${fmt(tok.connectsPerSec.anonymous)} | ${fmt(tok.connectsPerSec.es256 / tok.connectsPerSec.anonymous, 2)}× |`);
+
 out();
 out(`The flush runs with the server's rate limit raised; at the default 100 frames/s the socket paces itself to 90/s.`);
 out(`Targets (issue 6): fan-out ≥ 0.9× bare ws at 100 subscribers and CPU/delivery ≤ 1.1×; p99 ≤ 2× bare ws at 100 × 1,000 msg/s and ≤ 1.5× at 1,000 × 100 msg/s; ≤ 10 KiB per idle connection; ≥ 20,000 persistent records/s; filter+sort+limit 10 over 1M records < 50 ms p50; groupBy < 300 ms.`);

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { createRemoteJWKSet, errors, importSPKI, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import { ErrorCode, VidgetError } from '../../protocol/index.js';
 import { Permissions, type Action } from './permissions.js';
@@ -26,7 +27,8 @@ export class TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
 
   constructor(private readonly project: ProjectConfig) {
-    const secret = project.secret ? new TextEncoder().encode(project.secret) : undefined;
+    // A KeyObject, imported once: with raw bytes jose imports the key again for every token.
+    const secret = project.secret ? createSecretKey(Buffer.from(project.secret, 'utf8')) : undefined;
     const jwks = project.jwksUrl ? createRemoteJWKSet(new URL(project.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 }) : undefined;
     const publicKeys = new Map<string, ReturnType<typeof importSPKI>>();
     this.getKey = async (header: ProtectedHeaderParameters, token) => {
