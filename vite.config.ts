@@ -12,7 +12,7 @@ export default defineConfig(({ mode }) =>
           outDir: 'dist',
           emptyOutDir: false,
           target: 'es2022',
-          lib: { entry: 'src/index.ts', formats: ['es'], fileName: () => 'vidget.js' },
+          lib: { entry: 'src/define.ts', formats: ['es'], fileName: () => 'vidget.js' },
           // Everything the core needs in one chunk: left alone, the bundler splits the modules the
           // core shares with the lazy widgets (Lit, the host) into chunks of their own, and three
           // separately compressed files cost about 1 KB more. Widgets and the sandbox bridge stay

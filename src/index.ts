@@ -1,11 +1,10 @@
 /**
- * Vidget for the browser. As a module script (`dist/vidget.js`) or an npm import it defines
- * `<vidget-player>` and `window.vidget`; everything below is also a named export.
+ * Vidget for the browser, without side effects: importing it defines nothing. `vidget/define`
+ * (and the script-tag bundle `dist/vidget.js`) registers `<vidget-player>`, the built-in widgets
+ * and `window.vidget`.
  */
 import { css, html, nothing } from 'lit';
-import { VidgetWidget } from './host/vidget-widget.js';
 import { widgets, type WidgetDefinition } from './host/widget-registry.js';
-import { VidgetPlayer } from './player/vidget-player.js';
 
 export * from './socket/index.js';
 // Not the query validator: the socket loads it on demand, and `vidget/protocol` exports it.
@@ -28,21 +27,3 @@ export type { WidgetApi } from './host/widget-api.js';
 export function defineWidget(type: string, definition: WidgetDefinition): void {
   widgets.define(type, definition);
 }
-
-if (!customElements.get('vidget-player')) customElements.define('vidget-player', VidgetPlayer);
-
-// Built-in widgets load on demand: the core carries only these loaders.
-const builtIns: Record<string, () => Promise<unknown>> = {
-  poll: () => import('../widgets/poll/poll.js'),
-  viewers: () => import('../widgets/viewers/viewers.js'),
-  hotspot: () => import('../widgets/hotspot/hotspot.js'),
-  chapters: () => import('../widgets/chapters/chapters.js'),
-  reactions: () => import('../widgets/reactions/reactions.js'),
-  chat: () => import('../widgets/chat/chat.js'),
-  quiz: () => import('../widgets/quiz/quiz.js'),
-};
-for (const [type, load] of Object.entries(builtIns)) if (!widgets.has(type)) widgets.registerLoader(type, load);
-
-/** What a plain script tag sees: `window.vidget`. */
-export const vidget = { defineWidget, VidgetWidget, VidgetPlayer, widgets, html, css, nothing };
-(globalThis as { vidget?: typeof vidget }).vidget ??= vidget;

@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { html, css } from 'lit';
 import { fetchDemoToken } from '../../demo/fetch-demo-token.js';
-import * as vidget from '../../src/index.js';
+import * as vidget from '../../src/define.js';
 import { defineWidget, VidgetWidget, type VidgetPlayer, type WidgetApi, type WidgetSocket } from '../../src/index.js';
 import { mountPlayer as mountTestPlayer } from '../browser/mount-player.js';
 import { nextEvent, testEnv, type TestEnv } from '../browser/test-env.js';

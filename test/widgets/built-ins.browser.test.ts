@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import '../../src/index.js'; // defines <vidget-player> and registers the built-ins
+import '../../src/define.js'; // defines <vidget-player> and registers the built-ins
 import type { VidgetPlayer } from '../../src/index.js';
 import { mountPlayer } from '../browser/mount-player.js';
 import { startServer, stopServer, testEnv, type TestEnv } from '../browser/test-env.js';
