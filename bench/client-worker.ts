@@ -1,7 +1,9 @@
 // The client side of the benchmarks, in its own process (pinned to its own core by run.ts): it
 // connects the clients of a job, says `ready` (so the parent samples the server's CPU for the
 // measured phase only), runs on `go`, and replies with the figures.
+import WebSocket from 'ws';
 import { connect, type BenchClient, type Kind } from './protocols.js';
+import { SearchAttacker, worstSearches } from './search-attack.js';
 
 /** N subscribers in one room, one of them publishing: at a fixed rate, or saturating with `window` in flight. */
 export interface FanoutJob {
@@ -45,10 +47,36 @@ export interface PersistJob {
   window: number;
 }
 
-export type Job = FanoutJob | RoomsJob | IdleJob | PersistJob;
+/**
+ * The search-freeze attack: an honest viewer publishes persistent records at 80/s in its own room
+ * while `attackers` connections run the worst searches on `room` back to back. After a warm-up of
+ * `warmRounds` rounds, blocks of `block` acks alternate without and with the attack.
+ */
+export interface AttackJob {
+  type: 'attack';
+  kind: 'vidget';
+  port: number;
+  room: string;
+  attackers: number;
+  warmRounds: number;
+  block: number;
+  blocks: number;
+}
+
+export type Job = FanoutJob | RoomsJob | IdleJob | PersistJob | AttackJob;
+
+/** What the attack job reports beside the usual figures (which describe the attacked blocks). */
+export interface AttackFigures {
+  quietP50: number;
+  quietP99: number;
+  /** The slowest ack of the warm-up, when the attack's repeated fields earned their indexes. */
+  warmMaxMs: number;
+  searches: number;
+  timeouts: number;
+}
 
 /** What a job reports. */
-export interface JobResult {
+export interface JobResult extends Partial<AttackFigures> {
   deliveries: number;
   elapsedMs: number;
   p50: number;
@@ -206,6 +234,74 @@ async function persist(job: PersistJob): Promise<JobResult> {
   return { deliveries: acked, elapsedMs, ...percentiles(latencies, acked), missing: 0, connectMs: 0 };
 }
 
+/** The honest viewer: one persistent publish at a time, one every 12.5 ms, each publish→ack timed. */
+class HonestViewer {
+  private cid = 0;
+  private acked: (() => void) | undefined;
+  constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      if (data.toString('utf8', 0, 12) === '{"type":"ack') this.acked?.();
+    });
+  }
+
+  static async connect(port: number): Promise<HonestViewer> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/parties/honest/chat?_pk=honest`, { perMessageDeflate: false });
+    const synced = new Promise<void>((resolve) => ws.on('message', function wait(d: Buffer) { if (d.toString().includes('"synced"')) { ws.off('message', wait); resolve(); } }));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    await synced;
+    return new HonestViewer(ws);
+  }
+
+  /** `count` paced publishes (or until `stop()` is true); their latencies. */
+  async run(count: number, stop: () => boolean = () => false): Promise<number[]> {
+    const ms: number[] = [];
+    for (let i = 0; i < count && !stop(); i++) {
+      const t = performance.now();
+      await new Promise<void>((resolve) => {
+        this.acked = resolve;
+        this.ws.send(`{"type":"pub","cid":"h${this.cid++}","data":{"i":${i}},"persist":true}`);
+      });
+      ms.push(performance.now() - t);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 12.5 - (performance.now() - t))));
+    }
+    return ms;
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+async function attack(job: AttackJob): Promise<JobResult> {
+  const viewer = await HonestViewer.connect(job.port);
+  await viewer.run(50); // warm-up of the viewer's own path
+  const attackers = Array.from({ length: job.attackers }, (_, i) => new SearchAttacker(`ws://127.0.0.1:${job.port}/parties/${job.room}?_pk=attacker${i}`, i * 1_000_000));
+  let warm = true;
+  const warming = viewer.run(Infinity, () => !warm);
+  await Promise.all(attackers.map((a) => a.after(job.warmRounds)));
+  warm = false;
+  const warmMaxMs = Math.max(...(await warming));
+  await ready(); // the parent waits for the index builds the warm-up asked for, then says go
+  const start = performance.now();
+  const quiet: number[] = [];
+  const attacked: number[] = [];
+  for (let b = 0; b < job.blocks; b++) {
+    await Promise.all(attackers.map((a) => a.pause()));
+    quiet.push(...(await viewer.run(job.block)));
+    for (const a of attackers) a.resume();
+    attacked.push(...(await viewer.run(job.block)));
+  }
+  await Promise.all(attackers.map((a) => a.stop()));
+  viewer.close();
+  const q = percentiles(Float64Array.from(quiet), quiet.length);
+  const a = percentiles(Float64Array.from(attacked), attacked.length);
+  return {
+    deliveries: attacked.length, elapsedMs: performance.now() - start, p50: a.p50, p99: a.p99, missing: 0, connectMs: 0,
+    quietP50: q.p50, quietP99: q.p99, warmMaxMs,
+    searches: attackers.reduce((n, x) => n + x.rounds, 0) * worstSearches(0).length, timeouts: attackers.reduce((n, x) => n + x.timeouts, 0),
+  };
+}
+
 // One worker serves the whole bench run, job after job (a fresh process per job costs a second of
 // startup each).
 process.on('message', (msg: Job | { cmd: 'go' }) => {
@@ -215,7 +311,7 @@ process.on('message', (msg: Job | { cmd: 'go' }) => {
     return start?.();
   }
   const job = msg;
-  const run = job.type === 'fanout' ? fanout(job) : job.type === 'rooms' ? rooms(job) : job.type === 'idle' ? idle(job) : persist(job);
+  const run = job.type === 'fanout' ? fanout(job) : job.type === 'rooms' ? rooms(job) : job.type === 'idle' ? idle(job) : job.type === 'attack' ? attack(job) : persist(job);
   run.then(
     (result) => process.send!(result),
     (error: Error) => process.send!({ error: error.message }),

@@ -44,9 +44,11 @@ interface Measured extends JobResult {
 }
 
 let clientWorker: ChildProcess | undefined;
+// A bench that throws must not leave its client process running (and loading the next run).
+process.on('exit', () => clientWorker?.kill());
 
-async function measure(kind: Kind, job: JobSpec): Promise<Measured> {
-  const target = forkOn(0, 'target-server.ts', [kind], ['--expose-gc']);
+async function measure(kind: Kind, job: JobSpec, targetArgs: string[] = []): Promise<Measured> {
+  const target = forkOn(0, 'target-server.ts', [kind, ...targetArgs], ['--expose-gc']);
   const { port } = await new Promise<{ port: number }>((resolve) => target.once('message', resolve));
   const clients = (clientWorker ??= forkOn(1, 'client-worker.ts'));
   const cpuMs = async () => {
@@ -57,6 +59,8 @@ async function measure(kind: Kind, job: JobSpec): Promise<Measured> {
     const { rss: rssBefore } = await ask<{ rss: number }>(target, { cmd: 'rss' });
     await ask<{ ready: true }>(clients, { ...job, kind, port });
     const { rss: rssAfter } = await ask<{ rss: number }>(target, { cmd: 'rss' });
+    // The attack's warm-up has asked for indexes: measure once they are built.
+    if (job.type === 'attack') await ask<{ settled: true }>(target, { cmd: 'settle' });
     const before = await cpuMs();
     const result = await ask<JobResult>(clients, { cmd: 'go' });
     const cpu = (await cpuMs()) - before;
@@ -152,13 +156,36 @@ out(`| server CPU µs per stored record | ${fmt(median(stored.map((r) => r.cpuUs
 // Search over a million stored records, in process (the store is what is measured here).
 const search: SearchFigures = await searchBench({ records: quick ? 50_000 : 1_000_000, dir: mkdtempSync(join(tmpdir(), 'vidget-search-')) });
 out(`\n### Persistence and search: ${fmt(search.records)} records in one room (SQLite, WAL)`);
+out(`Searches run in the store's worker threads, with the per-room indexes their fields earned (3 slow searches each).`);
+out(`"On the loop" is the same search run on the calling thread, the path before issue 17, where every millisecond of it`);
+out(`delayed every other socket of the server.`);
 out(`| figure | Vidget | baseline | ratio |`);
 out(`|---|---|---|---|`);
 out(`| append, records/s (batches of 1,000 in one transaction, as the room pipeline does) | ${fmt(search.appendPerSec)} | raw better-sqlite3 insert of the same rows: ${fmt(search.rawInsertPerSec)} | ${fmt(search.appendPerSec / search.rawInsertPerSec, 2)}× |`);
 for (const q of search.queries) {
-  out(`| ${q.name}: p50 / p99 ms (${q.runs} runs) | ${fmt(q.p50, 1)} / ${fmt(q.p99, 1)} | without auto-index: ${fmt(q.baselineP50, 1)} | ${fmt(q.p50 / q.baselineP50, 3)}× |`);
+  out(`| ${q.name}: p50 / p99 ms (${q.runs} runs, in a worker) | ${fmt(q.p50, 1)} / ${fmt(q.p99, 1)} | on the loop: ${fmt(q.onLoopP50, 1)}; without auto-index: ${fmt(q.baselineP50, 1)} | ${fmt(q.p50 / q.baselineP50, 3)}× |`);
 }
-out(`| first query on a new field (builds its index once), ms | ${fmt(search.indexBuildMs)} | | |`);
+out(`| longest auto-index build, ms (in the writer worker: the loop runs on, persistent publishes wait for its write lock) | ${fmt(search.indexBuildMs)} | | |`);
+
+// The search-freeze attack (issue 17) on that room, the server in its own process as above.
+const BLOCK = quick ? 100 : 300;
+const attacked: Measured[] = [];
+for (let run = 0; run < (quick ? 1 : 2); run++) {
+  attacked.push(await measure('vidget', { type: 'attack', room: 'bench/big', attackers: 4, warmRounds: quick ? 2 : 3, block: BLOCK, blocks: 3 }, [search.dir]));
+}
+const med = (pick: (r: Measured) => number | undefined) => median(attacked.map((r) => pick(r) ?? NaN));
+out(`\n### The search-freeze attack: 4 connections searching ${fmt(search.records)} records back to back, an honest viewer in another room`);
+out(`The attackers send the worst searches an anonymous client may (bench/search-attack.ts: a 1,000-record page at offset 10,000 sorted`);
+out(`on a text field, groupBy on a unique field, a made-up field each time, latestPerClient with a text filter, the largest page),`);
+out(`one in flight each. The viewer publishes persistent records at 80/s and times each ack; blocks of ${fmt(BLOCK)} acks alternate`);
+out(`without and with the attack (3 each), after a warm-up of ${quick ? 2 : 3} attack rounds in which the attack's repeated fields earn their`);
+out(`indexes (builds back to back for this run). ${quick ? '1 run' : 'Medians of 2 runs'}.`);
+out(`| figure | under attack | without attack | ratio (target ≤ 2×) |`);
+out(`|---|---|---|---|`);
+out(`| honest viewer publish→ack p50 ms | ${fmt(med((r) => r.p50), 2)} | ${fmt(med((r) => r.quietP50), 2)} | ${fmt(med((r) => r.p50) / med((r) => r.quietP50), 2)}× |`);
+out(`| honest viewer publish→ack p99 ms | ${fmt(med((r) => r.p99), 2)} | ${fmt(med((r) => r.quietP99), 2)} | **${fmt(med((r) => r.p99) / med((r) => r.quietP99), 2)}×** |`);
+out(`| slowest ack of the warm-up (index builds hold the write lock), ms | ${fmt(med((r) => r.warmMaxMs))} | | |`);
+out(`| attack searches answered (of which query_timeout) | ${fmt(med((r) => r.searches))} (${fmt(med((r) => r.timeouts))}) | | |`);
 
 // The widget host's cue timeline.
 const tl = timelineBench({ seconds: quick ? 600 : 3600 });
@@ -187,7 +214,7 @@ out(`| connections accepted per second, ES256 | ${fmt(tok.connectsPerSec.es256)}
 
 out();
 out(`The flush runs with the server's rate limit raised; at the default 100 frames/s the socket paces itself to 90/s.`);
-out(`Targets (issue 6): fan-out ≥ 0.9× bare ws at 100 subscribers and CPU/delivery ≤ 1.1×; p99 ≤ 2× bare ws at 100 × 1,000 msg/s and ≤ 1.5× at 1,000 × 100 msg/s; ≤ 10 KiB per idle connection; ≥ 20,000 persistent records/s; filter+sort+limit 10 over 1M records < 50 ms p50; groupBy < 300 ms.`);
+out(`Targets (issue 6): fan-out ≥ 0.9× bare ws at 100 subscribers and CPU/delivery ≤ 1.1×; p99 ≤ 2× bare ws at 100 × 1,000 msg/s and ≤ 1.5× at 1,000 × 100 msg/s; ≤ 10 KiB per idle connection; ≥ 20,000 persistent records/s; filter+sort+limit 10 over 1M records < 50 ms p50; groupBy < 300 ms. Issue 17: the honest viewer's ack p99 under the search attack ≤ 2× its value without attack.`);
 out(`Whole run: ${fmt((performance.now() - t0) / 1000)} s.`);
 
 clientWorker?.kill();

@@ -11,6 +11,11 @@ export const ErrorCode = {
   TooLarge: 'too_large',
   /** A search query that does not pass validation (operator, field path, limit, value type). */
   BadQuery: 'bad_query',
+  /**
+   * A search ran past the server's time budget and was stopped. Narrow it (filters, a smaller
+   * `limit`, `after` instead of a deep `offset`) or retry later.
+   */
+  QueryTimeout: 'query_timeout',
   /** Too many frames from one connection; the frame was dropped and can be retried later. */
   RateLimited: 'rate_limited',
   /** The project or room is not allowed, or the token is for another project. */

@@ -90,6 +90,12 @@ export interface ResultFrame {
   records: VidgetRecord[];
   total: number;
   groups?: SearchGroup[];
+  /** More groups exist than were sent (at most 1,000, and at most the answer's byte cap). */
+  groupsTruncated?: true;
+  /** More records may follow: pass this as the query's `after` for the next page. */
+  next?: number;
+  /** Fewer than `limit` records were sent because the answer reached its byte cap; `next` continues. */
+  truncated?: true;
 }
 
 /**

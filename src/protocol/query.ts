@@ -21,8 +21,14 @@ export interface SearchQuery {
   sortField?: string;
   /** `asc` (default) or `desc`. */
   sortOrder?: 'asc' | 'desc';
-  /** Records to skip; default 0. */
+  /** Records to skip; default 0, at most {@link MAX_OFFSET}. For deeper pages use `after`. */
   offset?: number;
+  /**
+   * Keyset paging (a Vidget extension): the `id` of the last record of the previous page (its
+   * result's `next`). The page continues after that record in this query's sort order, at the
+   * same cost however deep it is. Not combined with `offset`.
+   */
+  after?: number;
   /** Records to return; default 10, at most {@link MAX_LIMIT}. 0 returns only `total` (and `groups`). */
   limit?: number;
   /** All must match. */
@@ -44,8 +50,11 @@ export interface SearchGroup {
 
 /** The largest `limit` a search may ask for. */
 export const MAX_LIMIT = 1000;
-/** The largest `offset`. */
-export const MAX_OFFSET = 1_000_000;
+/**
+ * The largest `offset`. Skipping costs a read of every skipped record, so deep pages use `after`
+ * (keyset paging), whose cost does not grow with depth.
+ */
+export const MAX_OFFSET = 10_000;
 const MAX_FILTERS = 16;
 const MAX_IN_VALUES = 100;
 const MAX_STRING = 1_000;
@@ -73,6 +82,8 @@ export interface ValidQuery {
   filters: ValidFilter[];
   groupBy?: FieldRef;
   latestPerClient: boolean;
+  /** Keyset cursor: continue after the record with this id (in the sort order). */
+  after?: number;
 }
 
 const COLUMNS: Record<ColumnName, 'number' | 'string'> = {
@@ -162,7 +173,7 @@ export function validateQuery(input: unknown): ValidQuery {
   if (typeof input !== 'object' || Array.isArray(input)) bad('query must be an object');
   const q = input as Record<string, unknown>;
   for (const key of Object.keys(q)) {
-    if (!['sortField', 'sortOrder', 'offset', 'limit', 'filters', 'groupBy', 'latestPerClient'].includes(key)) bad(`unknown query option "${key.slice(0, 40)}"`);
+    if (!['sortField', 'sortOrder', 'offset', 'limit', 'filters', 'groupBy', 'latestPerClient', 'after'].includes(key)) bad(`unknown query option "${key.slice(0, 40)}"`);
   }
   const sortOrder = q.sortOrder ?? 'asc';
   if (sortOrder !== 'asc' && sortOrder !== 'desc') bad('sortOrder must be "asc" or "desc"');
@@ -188,5 +199,9 @@ export function validateQuery(input: unknown): ValidQuery {
   };
   if (q.latestPerClient !== undefined && typeof q.latestPerClient !== 'boolean') bad('latestPerClient must be true or false');
   if (q.groupBy !== undefined) query.groupBy = parseField(q.groupBy, 'groupBy');
+  if (q.after !== undefined) {
+    query.after = integer(q.after, 'after', 0, Number.MAX_SAFE_INTEGER, 0);
+    if (q.offset !== undefined) bad('after and offset cannot be combined: after already says where the page starts');
+  }
   return query;
 }

@@ -72,6 +72,8 @@ export interface ServerOptions {
   trustProxy?: string[];
   /** Most records replayed by one catch-up. Default 1000. */
   maxReplay?: number;
+  /** Most bytes of records replayed by one catch-up (a replay is sent at once). Default 1 MiB. */
+  maxReplayBytes?: number;
   /** Least time between two presence updates of one room; joins in between are coalesced. Default 250 ms. */
   presenceIntervalMs?: number;
   /** Ping interval; a peer that has not answered the previous ping is dropped. Default 30000 ms. */
@@ -150,6 +152,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
 
   const registry = new RoomRegistry(store, {
     maxReplay: options.maxReplay ?? 1000,
+    maxReplayBytes: options.maxReplayBytes ?? 1024 * 1024,
     presenceIntervalMs: options.presenceIntervalMs ?? 250,
     limits: { rate: rate.perSecond, burst: rate.burst, maxFrameBytes },
     quota: { ...DEFAULT_QUOTA, ...options.quota },
@@ -166,7 +169,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
   const api: HttpApiContext = {
     store, projects, registry, limiter, stats,
     devTokens: options.devTokens ?? false,
-    drainRoom: async (name: string) => registry.get(name)?.drain(),
+    drainRoom: async (name: string) => registry.get(name)?.settled(),
   };
 
   const timeouts: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, idleMs: 60_000, ...options.timeouts };

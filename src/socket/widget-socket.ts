@@ -63,6 +63,12 @@ export interface SearchResponse {
   records: VidgetRecord[];
   total: number;
   groups?: SearchGroup[];
+  /** More groups exist than were sent. */
+  groupsTruncated?: true;
+  /** More records may follow: pass it as `query.after` for the next page. */
+  next?: number;
+  /** The page stopped at the server's byte cap before `limit`; `next` continues it. */
+  truncated?: true;
 }
 
 /** Cinema8's search call: the query plus optional callbacks (the Promise works as well). */
@@ -495,7 +501,8 @@ export class WidgetSocket extends EventTarget {
         if (!search) return;
         this.searches.delete(frame.rid);
         clearTimeout(search.timer);
-        (search.resolve as (r: SearchResponse) => void)({ records: frame.records, total: frame.total, ...(frame.groups ? { groups: frame.groups } : {}) });
+        const { type: _type, rid: _rid, ...response } = frame;
+        (search.resolve as (r: SearchResponse) => void)(response);
         return;
       }
       case 'deleted': {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { SyncedFrame } from '../../src/protocol/index.js';
 import { join } from 'node:path';
-import { SqliteStore, type ReplayFrom, type VidgetServer } from '../../src/server/index.js';
+import { SqliteStore, type ReplayFrom, type ReplayLimit, type VidgetServer } from '../../src/server/index.js';
 import { TestClient, startServer, tempDir } from './helpers.js';
 
 /** Record data seen by a client in the order received (replayed and live). */
@@ -138,7 +138,7 @@ describe('catch-up with a slow store', () => {
     let open!: () => void;
     class GatedStore extends SqliteStore {
       gate: Promise<void> | undefined;
-      override async replay(name: string, from: ReplayFrom, limit: number) {
+      override async replay(name: string, from: ReplayFrom, limit: ReplayLimit) {
         await this.gate;
         return super.replay(name, from, limit);
       }

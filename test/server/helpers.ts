@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import type { ServerFrame, VidgetRecord } from '../../src/protocol/index.js';
+import type { Json, ServerFrame, VidgetRecord } from '../../src/protocol/index.js';
 import { clientIdOf } from '../../src/server/client-identity.js';
 import { createHmac } from 'node:crypto';
 import { createServer, createToken, type ProjectConfig, type ProjectResolver, type ServerOptions, type TokenRequest, type VidgetServer } from '../../src/server/index.js';
@@ -133,14 +133,15 @@ export class TestClient {
     return frame as Extract<ServerFrame, { type: 'result' | 'err' }>;
   }
 
-  /** Every stored record of the room, in id order, read in pages of 1,000. */
+  /** Every stored record of the room, in id order, read in keyset pages of up to 1,000 (`after`). */
   async allRecords(): Promise<VidgetRecord[]> {
     const records: VidgetRecord[] = [];
-    for (;;) {
-      const page = await this.search({ limit: 1000, offset: records.length });
+    for (let after: number | undefined; ; ) {
+      const page = await this.search({ limit: 1000, ...(after === undefined ? {} : { after }) });
       if (page.type !== 'result') throw new Error(`search failed: ${page.code} ${page.message}`);
       records.push(...page.records);
-      if (page.records.length < 1000) return records;
+      if (page.next === undefined) return records;
+      after = page.next;
     }
   }
 
@@ -152,3 +153,20 @@ export class TestClient {
 
 
 export { until } from '../helpers/wait.js';
+
+/**
+ * Stores `count` records in a room straight through the server's store, in batches of 1,000 (a
+ * big room in seconds, for setup; the publish path is not what such tests measure). Call it
+ * before any client joins the room, so the room opens with the right last id.
+ */
+export async function fillRoom(server: VidgetServer, room: string, count: number, data: (i: number) => Json, clients = 500): Promise<void> {
+  await server.store.openRoom(room);
+  const created = Date.now() - count;
+  for (let i = 0; i < count; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, count - i) }, (_, k) => {
+      const n = i + k;
+      return { id: n + 1, client_id: `c${n % clients}`, cid: `fill${n}`, created: created + n, username: n % 3 === 0 ? `user${n % 97}` : null, data: data(n) };
+    });
+    await server.store.append(room, batch);
+  }
+}

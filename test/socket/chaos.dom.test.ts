@@ -98,10 +98,12 @@ test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed $
   const rooms: VidgetRecord[][] = [];
   for (let r = 0; r < ROOMS; r++) {
     const records: VidgetRecord[] = [];
-    while (true) {
-      const page = await sockets[r]!.search({ query: { limit: 1000, offset: records.length } });
+    for (let after: number | undefined; ; ) {
+      // Keyset pages: offset stops at MAX_OFFSET, and a deep offset re-reads what it skips.
+      const page = await sockets[r]!.search({ query: { limit: 1000, ...(after === undefined ? {} : { after }) } });
       records.push(...page.records);
-      if (page.records.length < 1000) break;
+      if (page.next === undefined) break;
+      after = page.next;
     }
     rooms.push(records);
     const byClient = new Map<number, number[]>();

@@ -35,11 +35,16 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   rate_limited: 429,
   quota_exceeded: 507,
   unavailable: 503,
+  query_timeout: 503,
 };
 const MAX_BODY = 16 * 1024;
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  jsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** Answers JSON that is already serialised (a search answer, made off the event loop). */
+function jsonText(res: ServerResponse, status: number, text: string | Uint8Array, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
   res.end(text);
 }
@@ -138,7 +143,7 @@ const searchRecords: Handler = async (ctx, req, res, target, [, name = ''], call
   const query = validateQuery(raw);
   const storeRoom = `${call!.project.id}/${room.plain}`;
   await ctx.drainRoom(storeRoom);
-  json(res, 200, await ctx.store.search(storeRoom, query));
+  jsonText(res, 200, await ctx.store.search(storeRoom, query));
 };
 
 const publishRecord: Handler = async (ctx, req, res, _target, [, name = ''], call) => {

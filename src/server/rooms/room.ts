@@ -19,6 +19,8 @@ import type { Removed, ReplayFrom, RoomInfo, RoomName, Store, Usage } from '../s
 export interface RoomOptions {
   /** Most records one catch-up replays; past it the replay sends the newest and says `recovered: false`. */
   maxReplay: number;
+  /** Most bytes of records one catch-up replays; past it, as past `maxReplay`. */
+  maxReplayBytes: number;
   /** Least time between two presence updates of a room. */
   presenceIntervalMs: number;
   /** Announced to clients in `hello`. */
@@ -55,6 +57,8 @@ export interface Publisher {
 interface Pending {
   conn: Publisher;
   frame: PublishFrame;
+  /** Its place in the room's publish order, for read-your-own-writes. */
+  seq: number;
 }
 
 /**
@@ -97,6 +101,9 @@ interface Item {
 const recordJson = (r: VidgetRecord, dataJson: string): string =>
   `{"id":${r.id},"client_id":${JSON.stringify(r.client_id)},"created":${r.created},"username":${JSON.stringify(r.username)},"data":${dataJson}}`;
 
+/** Searches one connection may have waiting or running; more are refused with `rate_limited`. */
+const MAX_SEARCHES_PER_CONNECTION = 8;
+
 const encodeMsg = (record: string, persisted: boolean, own: boolean): Buffer =>
   Buffer.from(`{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`);
 const framedMsg = (record: string, persisted: boolean, own: boolean): FramedMessage => new FramedMessage(encodeMsg(record, persisted, own));
@@ -124,6 +131,13 @@ export class Room {
   private lastPresenceAt = -Infinity;
   private lastCount = -1;
   private readonly recent = new Map<string, Seen>();
+  /** Publishes accepted (a sequence number each) and how far the pipeline has stored and delivered them. */
+  private accepted = 0;
+  private settledSeq = 0;
+  private waiters: Array<{ seq: number; resolve: () => void }> = [];
+  private readonly lastPublish = new WeakMap<Publisher, number>();
+  /** Each connection's searches run one after another, so one connection holds one worker at most. */
+  private readonly searches = new WeakMap<Connection, { tail: Promise<void>; waiting: number }>();
 
   constructor(
     readonly name: RoomName,
@@ -177,6 +191,8 @@ export class Room {
       else from = { afterId: params.since };
     }
     if (!from && params.catchupMs !== undefined) from = { createdSince: Date.now() - params.catchupMs };
+    // A cursor at the room's end has nothing to replay: no read at all (most reconnects).
+    if (from && 'afterId' in from && from.afterId >= this.lastStoredId) from = undefined;
     const cursor = recovered ? (params.since ?? 0) : 0;
     if (!from) {
       conn.release(cursor);
@@ -187,10 +203,10 @@ export class Room {
     }
     conn.hold();
     try {
-      const { records, truncated } = await this.store.replay(this.name, from, this.options.maxReplay);
+      const { records, truncated } = await this.store.replay(this.name, from, { records: this.options.maxReplay, bytes: this.options.maxReplayBytes });
       let until = 'createdSince' in from ? Math.max(cursor, this.lastStoredId) : cursor;
       for (const record of records) {
-        conn.send(encodeMsg(JSON.stringify(record), true, record.client_id === conn.clientId));
+        conn.send(encodeMsg(record.json, true, record.client_id === conn.clientId));
         until = record.id;
       }
       conn.release(until);
@@ -210,7 +226,9 @@ export class Room {
 
   /** Accepts a validated publish into the pipeline. */
   publish(conn: Publisher, frame: PublishFrame): void {
-    this.pending.push({ conn, frame });
+    const seq = ++this.accepted;
+    this.lastPublish.set(conn, seq);
+    this.pending.push({ conn, frame, seq });
     if (this.flushing || this.flushTimer) return;
     if (frame.persist) {
       // Let the rest of this event-loop turn's publishes join the same transaction.
@@ -223,13 +241,38 @@ export class Room {
     }
   }
 
-  /** Runs a search frame and answers with `result` or `err`. */
-  async search(conn: Connection, frame: SearchFrame): Promise<void> {
+  /**
+   * Runs a search frame and answers with `result` or `err`. A connection's searches run in turn,
+   * at most {@link MAX_SEARCHES_PER_CONNECTION} waiting, so one connection cannot fill the
+   * store's search workers or queue.
+   */
+  search(conn: Connection, frame: SearchFrame): Promise<void> {
+    const line = this.searches.get(conn) ?? { tail: Promise.resolve(), waiting: 0 };
+    if (line.waiting >= MAX_SEARCHES_PER_CONNECTION) {
+      conn.sendError(ErrorCode.RateLimited, `more than ${MAX_SEARCHES_PER_CONNECTION} searches waiting; wait for their answers`, { rid: frame.rid });
+      return Promise.resolve();
+    }
+    line.waiting++;
+    this.searches.set(conn, line);
+    line.tail = line.tail.then(() => this.runSearch(conn, frame)).finally(() => line.waiting--);
+    return line.tail;
+  }
+
+  /** Resolves once every publish accepted so far has been stored and delivered (the HTTP search's read-your-writes). */
+  settled(): Promise<void> {
+    return this.whenSettled(this.accepted);
+  }
+
+  private async runSearch(conn: Connection, frame: SearchFrame): Promise<void> {
     try {
       const query = validateQuery(frame.query);
-      await this.drain(); // read your own writes: publishes sent before this search are stored first
-      const result = await this.store.search(this.name, query);
-      conn.send({ type: 'result', rid: frame.rid, ...result });
+      // Read your own writes: wait until this connection's earlier publishes are stored, not
+      // until the pipeline is empty (a room publishing steadily would never be).
+      await this.whenSettled(this.lastPublish.get(conn) ?? 0);
+      if (!conn.open) return; // a reader gone (or cut as a slow consumer) gets no answer
+      const body = await this.store.search(this.name, query);
+      // The store's JSON goes out as it is: a large answer is not parsed or re-serialised here.
+      conn.send(Buffer.concat([Buffer.from(`{"type":"result","rid":${JSON.stringify(frame.rid)},`), body.subarray(1)]));
     } catch (error) {
       if (error instanceof VidgetError) return conn.sendError(error.code, error.message, { rid: frame.rid });
       this.options.onError(error);
@@ -278,7 +321,11 @@ export class Room {
       while (this.pending.length > 0) {
         const batch = this.pending;
         this.pending = [];
-        await this.deliver(batch);
+        try {
+          await this.deliver(batch);
+        } finally {
+          this.settle(batch[batch.length - 1]!.seq);
+        }
       }
     } finally {
       this.flushing = false;
@@ -392,6 +439,19 @@ export class Room {
   private async reserveIds(n: number): Promise<void> {
     if (this.info.lastId + n <= this.reserved) return;
     this.reserved = await this.store.reserveIds(this.name, this.info.lastId + Math.max(n, ID_BLOCK));
+  }
+
+  private whenSettled(seq: number): Promise<void> {
+    if (seq <= this.settledSeq) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+
+  private settle(seq: number): void {
+    this.settledSeq = Math.max(this.settledSeq, seq);
+    if (this.waiters.length === 0) return;
+    const due = this.waiters.filter((w) => w.seq <= this.settledSeq);
+    this.waiters = this.waiters.filter((w) => w.seq > this.settledSeq);
+    for (const w of due) w.resolve();
   }
 
   private broadcast(record: VidgetRecord, json: string, persisted: boolean, publisher: Publisher, cid: string): void {

@@ -48,11 +48,34 @@ export type AppendResult = { stored: true } | { stored: false; existing: VidgetR
 /** Which stored records a catch-up replays. */
 export type ReplayFrom = { afterId: number } | { createdSince: number };
 
-/** The answer to a search. */
+/** How much one catch-up may replay: the newest records within both caps. */
+export interface ReplayLimit {
+  records: number;
+  /** Bytes of record JSON; at least one record is replayed whatever its size. */
+  bytes: number;
+}
+
+/**
+ * A replayed record as the store read it: its JSON text (serialised where it was read, off the
+ * event loop) and the two fields the room needs to frame it.
+ */
+export interface ReplayedRecord {
+  id: number;
+  client_id: string;
+  json: string;
+}
+
+/** The answer to a search, as the JSON text a store returns parses. */
 export interface SearchResult {
   records: VidgetRecord[];
   total: number;
   groups?: SearchGroup[];
+  /** More groups exist than were returned. */
+  groupsTruncated?: true;
+  /** More records may follow: the query's `after` for the next page. */
+  next?: number;
+  /** The records stopped at the byte cap before `limit`. */
+  truncated?: true;
 }
 
 /**
@@ -66,10 +89,14 @@ export interface Store {
   append(room: RoomName, records: StoredRecord[]): Promise<AppendResult[]>;
   /** The stored record a client published with `cid`, if it is (still) stored. */
   lookup(room: RoomName, clientId: string, cid: string): Promise<VidgetRecord | undefined>;
-  /** The newest `limit` records after a position, oldest first; `truncated` if there were more. */
-  replay(room: RoomName, from: ReplayFrom, limit: number): Promise<{ records: VidgetRecord[]; truncated: boolean }>;
-  /** Runs a validated search over one room. */
-  search(room: RoomName, query: ValidQuery): Promise<SearchResult>;
+  /** The newest records after a position within `limit`, oldest first; `truncated` if there were more. */
+  replay(room: RoomName, from: ReplayFrom, limit: ReplayLimit): Promise<{ records: ReplayedRecord[]; truncated: boolean }>;
+  /**
+   * Runs a validated search over one room and answers a {@link SearchResult} as UTF-8 JSON, so
+   * the caller sends it as it is (a large answer is never re-serialised on the event loop).
+   * Fails with `query_timeout` past the store's time budget.
+   */
+  search(room: RoomName, query: ValidQuery): Promise<Uint8Array>;
   /**
    * Reserves record ids of a room up to at least `upTo` and returns the new reservation's top.
    * Ids are handed out from memory within a reservation; one write per block keeps them unique
