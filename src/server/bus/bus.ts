@@ -1,0 +1,36 @@
+import type { RoomName } from '../store/store.js';
+
+/**
+ * How the nodes of one deployment tell each other what happened in a room: records published,
+ * records deleted, presence changed. At-most-once (Redis pub/sub): a node that may have missed
+ * messages hears `onResync`, and fills what it missed from the store (see src/server/README.md).
+ */
+export interface Bus {
+  /** This node's id, unique per process start; messages carry it so a node skips its own. */
+  readonly nodeId: string;
+  /** Starts delivering the room's messages to `onMessage` (called once per message, in the order the bus received them). */
+  subscribe(room: RoomName, onMessage: (message: string) => void): Promise<void>;
+  /** Stops delivering the room's messages. */
+  unsubscribe(room: RoomName): Promise<void>;
+  /** Sends a message to every node subscribed to the room (this one included). Never throws: lost when the bus is down. */
+  publish(room: RoomName, message: string): void;
+  /** Called after the bus was cut off and is back: messages may have been lost meanwhile. */
+  onResync: () => void;
+  /** Stops it; pending publishes are flushed first. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connection counts per room across every node. Each node reports its own count per room; the
+ * total sums the counts of nodes still alive (a node that stops heartbeating stops counting).
+ */
+export interface PresenceStore {
+  /** Records this node's count of connections in a room (0 removes it). */
+  set(room: RoomName, count: number): Promise<void>;
+  /** The total over every live node. */
+  total(room: RoomName): Promise<number>;
+  /** Called when a node joined or left the live set (a node that died counts no more). */
+  onNodesChanged: () => void;
+  /** Stops heartbeating and removes this node's counts. */
+  close(): Promise<void>;
+}
