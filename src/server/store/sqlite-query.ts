@@ -1,4 +1,4 @@
-import type { FieldRef, FilterScalar, ValidFilter, ValidQuery } from '../../protocol/index.js';
+import type { FieldRef, FilterOperator, FilterScalar, ValidFilter, ValidQuery } from '../../protocol/index.js';
 
 /** A value SQLite binds or returns for a sort key. */
 export type SqlValue = string | number | null;
@@ -51,10 +51,27 @@ function exactSql(field: FieldRef, value: null | boolean): string {
 
 /**
  * For a number compared with a data field: the field must hold a JSON number, since
- * json_extract gives true/false as 1/0 and `data.liked = 0` would match `false`.
+ * json_extract gives true/false as 1/0 and `data.liked = 0` would match `false`. Only where
+ * the comparison could match 0 or 1: the guard reads the row (json_type is not in the index),
+ * so `data.score > 500` without it counts from the index alone (38 ms over 500,000 matches
+ * where the guard made it 556, measured on 1M records).
  */
-function numberGuard(field: FieldRef): string {
-  return field.kind === 'data' ? `json_type(data, ${jsonPath(field.path)}) IN ('integer', 'real') AND ` : '';
+function numberGuard(field: FieldRef, operator: FilterOperator, values: number[]): string {
+  if (field.kind !== 'data' || !values.some((v) => couldBeBoolean(operator, v))) return '';
+  return `json_type(data, ${jsonPath(field.path)}) IN ('integer', 'real') AND `;
+}
+
+/** Whether `x <operator> value` holds for x = 0 or x = 1 (what JSON false and true read as). */
+function couldBeBoolean(operator: FilterOperator, value: number): boolean {
+  return [0, 1].some((x) => {
+    switch (operator) {
+      case '>': return x > value;
+      case '>=': return x >= value;
+      case '<': return x < value;
+      case '<=': return x <= value;
+      default: return x === value; // =, != and in
+    }
+  });
 }
 
 function filterSql(filter: ValidFilter, params: SqlValue[]): string {
@@ -75,7 +92,7 @@ function filterSql(filter: ValidFilter, params: SqlValue[]): string {
       const numbers = values.filter((v) => typeof v === 'number');
       const any: string[] = [];
       if (texts.length > 0) any.push(`${x} IN (${texts.map(() => '?').join(', ')})`);
-      if (numbers.length > 0) any.push(`(${numberGuard(filter.field)}${x} IN (${numbers.map(() => '?').join(', ')}))`);
+      if (numbers.length > 0) any.push(`(${numberGuard(filter.field, 'in', numbers as number[])}${x} IN (${numbers.map(() => '?').join(', ')}))`);
       params.push(...texts, ...numbers);
       for (const v of values) if (v === null || typeof v === 'boolean') any.push(exactSql(filter.field, v));
       return `(${any.join(' OR ')})`;
@@ -86,17 +103,17 @@ function filterSql(filter: ValidFilter, params: SqlValue[]): string {
     case '=':
       if (value === null || typeof value === 'boolean') return exactSql(filter.field, value);
       params.push(value as string | number);
-      return typeof value === 'number' ? `(${numberGuard(filter.field)}${x} = ?)` : `${x} = ?`;
+      return typeof value === 'number' ? `(${numberGuard(filter.field, '=', [value])}${x} = ?)` : `${x} = ?`;
     case '!=':
       // Negated, so records without the field match, as "not equal" reads.
       if (value === null || typeof value === 'boolean') return `NOT ${exactSql(filter.field, value)}`;
       params.push(value as string | number);
-      return typeof value === 'number' ? `NOT coalesce(${numberGuard(filter.field)}${x} = ?, 0)` : `${x} IS NOT ?`;
+      return typeof value === 'number' ? `NOT coalesce(${numberGuard(filter.field, '=', [value])}${x} = ?, 0)` : `${x} IS NOT ?`;
     default:
       params.push(bind(value as FilterScalar));
       // SQLite orders numbers before all text: bound a numeric range below '' so text values
       // never satisfy a numeric comparison (and the bound still lets an index serve the range).
-      return typeof value === 'number' ? `(${numberGuard(filter.field)}${x} ${operator} ? AND ${x} < '')` : `${x} ${operator} ?`;
+      return typeof value === 'number' ? `(${numberGuard(filter.field, operator, [value])}${x} ${operator} ? AND ${x} < '')` : `${x} ${operator} ?`;
   }
 }
 
