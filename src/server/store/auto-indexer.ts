@@ -1,4 +1,4 @@
-import type { ValidQuery } from '../../protocol/index.js';
+import type { FieldRef, ValidQuery } from '../../protocol/index.js';
 import type { AutoIndexPolicy } from './auto-index-policy.js';
 import { dataFields, fieldSql, roomSql } from './sqlite-query.js';
 
@@ -9,6 +9,20 @@ const LEGACY = /^auto:(value|json):/;
 
 /** Runs one DDL statement where it cannot block the event loop; resolves with the time it took. */
 export type RunDdl = (sql: string) => Promise<number>;
+
+/** The statements of one database: build an index (undefined: this field gets none), drop one, a field's expression. */
+export interface IndexDialect {
+  create(name: string, roomId: number, expr: string): string | undefined;
+  drop(name: string): string;
+  field(field: FieldRef & { kind: 'data' }, form: 'value' | 'json'): string;
+}
+
+/** SQLite's: an expression index on `(room, expr, id)`, partial to the room. */
+const SQLITE: IndexDialect = {
+  create: (name, roomId, expr) => `CREATE INDEX IF NOT EXISTS "${name}" ON records (room, ${expr}, id) WHERE ${roomSql(roomId)}`,
+  drop: (name) => `DROP INDEX IF EXISTS "${name}"`,
+  field: (field, form) => fieldSql(field, form),
+};
 
 /**
  * Builds and drops the per-room expression indexes that {@link AutoIndexPolicy} asks for, one
@@ -29,6 +43,7 @@ export class AutoIndexer {
     private readonly runDdl: RunDdl,
     /** After a build of d ms the next waits gap × d. */
     private readonly gap: number,
+    private readonly dialect: IndexDialect = SQLITE,
   ) {
     this.lastSweep = policy.now();
   }
@@ -37,16 +52,18 @@ export class AutoIndexer {
   adopt(indexes: Array<{ name: string; project: string | undefined }>): void {
     for (const { name, project } of indexes) {
       if (NAME.test(name) && project !== undefined) this.policy.adopt(name, project);
-      else if (LEGACY.test(name) || NAME.test(name)) this.enqueue(`DROP INDEX IF EXISTS "${name}"`);
+      else if (LEGACY.test(name) || NAME.test(name)) this.enqueue(this.dialect.drop(name));
     }
   }
 
   /** Counts a search (or a timed-out one, as `Infinity`) towards its fields' indexes, and drops idle ones. */
   noteSearch(project: string, roomId: number, query: ValidQuery, elapsedMs: number): void {
-    const wanted = new Map(dataFields(query).map(({ field, form }) => [`auto:${roomId}:${form}:${field.path.join('.')}`, fieldSql(field, form)]));
+    const wanted = new Map(dataFields(query).map(({ field, form }) => [`auto:${roomId}:${form}:${field.path.join('.')}`, this.dialect.field(field, form)]));
     if (wanted.size > 0) {
       const { build, drop } = this.policy.touch(project, [...wanted.keys()], elapsedMs >= this.policy.slowMs);
-      if (build) this.build(build, `CREATE INDEX IF NOT EXISTS "${build}" ON records (room, ${wanted.get(build)!}, id) WHERE ${roomSql(roomId)}`, drop);
+      const sql = build && this.dialect.create(build, roomId, wanted.get(build)!);
+      if (build && !sql) this.policy.abandon(build);
+      else if (build && sql) this.build(build, sql, drop);
     }
     this.sweep();
   }
@@ -63,7 +80,7 @@ export class AutoIndexer {
       return;
     }
     this.building = true;
-    if (drop) this.enqueue(`DROP INDEX IF EXISTS "${drop}"`);
+    if (drop) this.enqueue(this.dialect.drop(drop));
     this.work = this.work
       .then(() => this.runDdl(sql))
       .then(
@@ -81,7 +98,7 @@ export class AutoIndexer {
     const now = this.policy.now();
     if (now - this.lastSweep < Math.min(this.policy.idleMs / 4, 60_000)) return;
     this.lastSweep = now;
-    for (const name of this.policy.idle()) this.enqueue(`DROP INDEX IF EXISTS "${name}"`);
+    for (const name of this.policy.idle()) this.enqueue(this.dialect.drop(name));
   }
 
   private enqueue(sql: string): void {

@@ -21,6 +21,8 @@ export interface RoomInfo {
   lastId: number;
   /** What the room holds now. */
   usage: Usage;
+  /** The id of the room's newest stored record, 0 if none (a {@link Store.shared} store reports it). */
+  lastRecord?: number;
 }
 
 /** A record to store, with the client message id it deduplicates on. */
@@ -43,7 +45,15 @@ export interface Expired extends Usage {
 }
 
 /** What `append` did with one record: stored it, or found the same `(client_id, cid)` already stored. */
-export type AppendResult = { stored: true } | { stored: false; existing: VidgetRecord };
+export type AppendResult =
+  | {
+      stored: true;
+      /** A {@link Store.shared} store's id for the record. */
+      id?: number;
+      /** A {@link Store.shared} store's id of the room's stored record before this one (0 if none): nodes deliver in this chain. */
+      prev?: number;
+    }
+  | { stored: false; existing: VidgetRecord };
 
 /** Which stored records a catch-up replays. */
 export type ReplayFrom = { afterId: number } | { createdSince: number };
@@ -83,6 +93,15 @@ export interface SearchResult {
  * made the records durable when its promise resolves, because the server acks after it.
  */
 export interface Store {
+  /**
+   * Set when several server processes share the store: `append` assigns the records' ids itself,
+   * in the transaction that stores them (the `id` given is ignored), and answers each stored
+   * record's id and its predecessor's; ephemeral messages take ids from {@link takeIds}.
+   * Unset, the one process assigns ids (from {@link reserveIds} blocks) for records and messages alike.
+   */
+  readonly shared?: boolean;
+  /** A shared store's block of `count` ids of a room that no other node will hand out; resolves with the last of them. */
+  takeIds?(room: RoomName, count: number): Promise<number>;
   /** Opens (creating if new) a room and reports its epoch and last id. */
   openRoom(room: RoomName): Promise<RoomInfo>;
   /** Stores records in one transaction, in order; duplicates of `(room, client_id, cid)` are not stored. */

@@ -1,0 +1,431 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { ErrorCode, VidgetError, type ValidQuery, type VidgetRecord } from '../../protocol/index.js';
+import { AutoIndexPolicy, type AutoIndexOptions } from './auto-index-policy.js';
+import { AutoIndexer } from './auto-indexer.js';
+import { migrate, quoteIdent } from './postgres-schema.js';
+import { PgParams, pgField, pgGroup, pgKey, pgOrder, pgPageSegments, pgRoom, pgWhere, type PgSegment } from './postgres-query.js';
+import { MAX_GROUPS } from './record-reader.js';
+import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomName, Store, StoredRecord, Usage } from './store.js';
+
+/** Options of {@link PostgresStore}. */
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:port/database` (the `DATABASE_URL`). */
+  connectionString: string;
+  /** The schema that holds Vidget's tables (created if missing). Default `vidget`. */
+  schema?: string;
+  /** Connections in the pool. Default 10. */
+  poolSize?: number;
+  /** Time budget of one search or catch-up read; past it, `query_timeout`. Default 1,000 ms. */
+  searchTimeoutMs?: number;
+  /** Most bytes of records and groups in one search answer. Default 1 MiB. */
+  maxResultBytes?: number;
+  /** Per-room expression indexes for slow, repeated `data.*` searches, built CONCURRENTLY; `false` for none. Default on. */
+  autoIndex?: boolean | AutoIndexOptions;
+  /** Called with errors of idle pool connections (PostgreSQL restarted): logged, never thrown. */
+  onError?: (error: unknown) => void;
+}
+
+interface Row {
+  id: number;
+  client_id: string;
+  created: number;
+  username: string | null;
+  data: string;
+}
+
+const COLUMNS = 'id, client_id, created, username, data::text AS data';
+const MiB = 1024 * 1024;
+/** PostgreSQL's identifier limit: longer auto-index names would be cut, so such fields get none. */
+const MAX_IDENT = 63;
+
+/** bigint and numeric as JS numbers: ids, times and counts stay far below 2^53. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+const recordJson = (r: Row): string =>
+  `{"id":${r.id},"client_id":${JSON.stringify(r.client_id)},"created":${r.created},"username":${r.username === null ? 'null' : JSON.stringify(r.username)},"data":${r.data}}`;
+const toRecord = (r: Row): VidgetRecord => ({ id: r.id, client_id: r.client_id, created: r.created, username: r.username, data: JSON.parse(r.data) });
+const projectOf = (room: RoomName): string => room.slice(0, room.indexOf('/'));
+/** Room names are "<project>/<widget>": the project's rooms are a range ('0' sorts right after '/'). */
+const projectRange = (project: string): [string, string] => [`${project}/`, `${project}0`];
+const encoder = new TextEncoder();
+
+/**
+ * Records in PostgreSQL, for several server processes behind a load balancer. Ids come from a
+ * per-room sequence taken under the room row's lock in the publish transaction (`shared`): the
+ * nodes agree on one order per room, and a record is visible only once every lower id of the room
+ * is committed. `data` is `jsonb`; searches run under a statement timeout.
+ */
+export class PostgresStore implements Store {
+  readonly shared = true;
+  readonly schema: string;
+  private readonly pool: pg.Pool;
+  private readonly rooms = new Map<RoomName, number>();
+  private readonly budgetMs: number;
+  private readonly maxResultBytes: number;
+  private readonly indexer: AutoIndexer | undefined;
+  private readonly ready: Promise<void>;
+
+  constructor(options: PostgresStoreOptions) {
+    this.schema = options.schema ?? 'vidget';
+    const ident = quoteIdent(this.schema);
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      types,
+      options: `-c search_path=${ident}`,
+      connectionTimeoutMillis: 5_000,
+    });
+    // An idle connection dropped by the server (a restart) must not take the process down.
+    this.pool.on('error', (error) => (options.onError ?? (() => {}))(error));
+    this.budgetMs = options.searchTimeoutMs ?? 1_000;
+    this.maxResultBytes = options.maxResultBytes ?? MiB;
+    this.ready = this.withClient((client) => migrate(client, this.schema));
+    if (options.autoIndex !== false) {
+      const policy = new AutoIndexPolicy(options.autoIndex === true ? {} : options.autoIndex);
+      // CONCURRENTLY: publishes go on while the index builds.
+      this.indexer = new AutoIndexer(policy, (sql) => this.ddl(sql), 0, {
+        create: (name, roomId, expr) => (name.length > MAX_IDENT ? undefined : `CREATE INDEX CONCURRENTLY IF NOT EXISTS "${name}" ON records (room, ${expr}, id) WHERE ${pgRoom(roomId)}`),
+        drop: (name) => `DROP INDEX CONCURRENTLY IF EXISTS "${name}"`,
+        field: (field) => pgField(field),
+      });
+    }
+    this.ready.catch(() => {}); // reported by the first call that awaits it
+  }
+
+  /** Resolves once the schema is up to date (rejects if PostgreSQL cannot be reached). */
+  async open(): Promise<void> {
+    await this.ready;
+    const { rows } = await this.pool.query<{ name: string; project: string | null }>(
+      `SELECT i.indexname AS name, r.name AS project FROM pg_indexes i LEFT JOIN rooms r ON r.room = substring(i.indexname FROM '^auto:(\\d+):')::bigint
+       WHERE i.schemaname = $1 AND i.indexname LIKE 'auto:%'`,
+      [this.schema],
+    );
+    this.indexer?.adopt(rows.map((r) => ({ name: r.name, project: r.project === null ? undefined : projectOf(r.project) })));
+  }
+
+  async openRoom(name: RoomName): Promise<RoomInfo> {
+    await this.ready;
+    await this.pool.query('INSERT INTO rooms (name, epoch) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, randomBytes(8).toString('hex')]);
+    const { rows } = await this.pool.query<{ room: number; epoch: string; seq: number; last_record: number; records: number; bytes: number }>(
+      'SELECT room, epoch, seq, last_record, records, bytes FROM rooms WHERE name = $1',
+      [name],
+    );
+    const row = rows[0]!;
+    this.rooms.set(name, row.room);
+    return { epoch: row.epoch, lastId: row.seq, lastRecord: row.last_record, usage: { records: row.records, bytes: row.bytes } };
+  }
+
+  async append(name: RoomName, records: StoredRecord[]): Promise<AppendResult[]> {
+    const room = await this.roomId(name);
+    const { rows } = await this.pool.query<{ o_pos: number; o_id: number; o_stored: boolean; o_prev: number; o_existing: string | null }>(
+      'SELECT * FROM append_records($1, $2, $3, $4, $5, $6, $7)',
+      [
+        room,
+        records.map((r) => r.client_id),
+        records.map((r) => r.cid),
+        records.map((r) => r.created),
+        records.map((r) => r.username),
+        records.map((r) => r.user_id ?? null),
+        records.map((r) => r.dataJson ?? JSON.stringify(r.data)),
+      ],
+    );
+    // Each stored record's predecessor: the room's last record before the batch, then each other.
+    let prev = rows[0]?.o_prev ?? 0;
+    return rows.map((row): AppendResult => {
+      if (row.o_stored) {
+        const result = { stored: true as const, id: row.o_id, prev };
+        prev = row.o_id;
+        return result;
+      }
+      if (row.o_existing !== null) {
+        const existing = JSON.parse(row.o_existing) as VidgetRecord;
+        return { stored: false, existing };
+      }
+      // The same (client, cid) twice in one batch: the first one is the record.
+      const first = rows.find((r) => r.o_stored && records[r.o_pos - 1]!.cid === records[row.o_pos - 1]!.cid && records[r.o_pos - 1]!.client_id === records[row.o_pos - 1]!.client_id)!;
+      const r = records[first.o_pos - 1]!;
+      return { stored: false, existing: { id: first.o_id, client_id: r.client_id, created: r.created, username: r.username, data: r.data } };
+    });
+  }
+
+  async lookup(name: RoomName, clientId: string, cid: string): Promise<VidgetRecord | undefined> {
+    const room = await this.roomId(name);
+    const { rows } = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM records WHERE room = $1 AND client_id = $2 AND cid = $3`, [room, clientId, cid]);
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  async replay(name: RoomName, from: ReplayFrom, limit: ReplayLimit): Promise<{ records: ReplayedRecord[]; truncated: boolean }> {
+    const room = await this.roomId(name);
+    const [term, value] = 'afterId' in from ? ['id > $2', from.afterId] : ['created >= $2', from.createdSince];
+    const { rows } = await this.budgeted((client) =>
+      client.query<Row>(`SELECT ${COLUMNS} FROM records WHERE room = $1 AND ${term} ORDER BY id DESC LIMIT $3`, [room, value, limit.records + 1]),
+    );
+    const records: ReplayedRecord[] = [];
+    let bytes = 0;
+    let truncated = false;
+    for (const row of rows) {
+      const json = recordJson(row);
+      bytes += Buffer.byteLength(json);
+      if (records.length === limit.records || (records.length > 0 && bytes > limit.bytes)) {
+        truncated = true;
+        break;
+      }
+      records.push({ id: row.id, client_id: row.client_id, json });
+    }
+    return { records: records.reverse(), truncated };
+  }
+
+  async search(name: RoomName, query: ValidQuery): Promise<Uint8Array> {
+    const room = await this.knownRoom(name);
+    if (room === undefined) return encoder.encode(JSON.stringify({ records: [], total: 0, ...(query.groupBy ? { groups: [] } : {}) }));
+    const started = performance.now();
+    try {
+      const body = await this.budgeted((client) => this.runSearch(client, room, query));
+      this.indexer?.noteSearch(projectOf(name), room, query, performance.now() - started);
+      return body;
+    } catch (error) {
+      if (error instanceof VidgetError && error.code === ErrorCode.QueryTimeout) this.indexer?.noteSearch(projectOf(name), room, query, Infinity);
+      throw error;
+    }
+  }
+
+  async takeIds(name: RoomName, count: number): Promise<number> {
+    const room = await this.roomId(name);
+    const { rows } = await this.pool.query<{ seq: number }>('UPDATE rooms SET seq = seq + $2 WHERE room = $1 RETURNING seq', [room, count]);
+    return rows[0]!.seq;
+  }
+
+  async reserveIds(name: RoomName, upTo: number): Promise<number> {
+    const room = await this.roomId(name);
+    const { rows } = await this.pool.query<{ seq: number }>('UPDATE rooms SET seq = greatest(seq, $2) WHERE room = $1 RETURNING seq', [room, upTo]);
+    return rows[0]!.seq;
+  }
+
+  async projectUsage(project: string): Promise<Usage> {
+    await this.ready;
+    const { rows } = await this.pool.query<Usage>(
+      'SELECT coalesce(sum(records), 0) AS records, coalesce(sum(bytes), 0) AS bytes FROM rooms WHERE name > $1 AND name < $2',
+      projectRange(project),
+    );
+    return rows[0]!;
+  }
+
+  async delete(name: RoomName, ids: number[]): Promise<Removed> {
+    const room = await this.roomId(name);
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ id: number; bytes: number }>('DELETE FROM records WHERE room = $1 AND id = ANY($2::bigint[]) RETURNING id, bytes', [room, ids]);
+      const removed = { ids: rows.map((r) => r.id).sort((a, b) => a - b), records: rows.length, bytes: rows.reduce((n, r) => n + r.bytes, 0) };
+      if (removed.records > 0) await this.uncount(client, room, removed);
+      return removed;
+    });
+  }
+
+  async deleteUser(project: string, userId: string): Promise<Array<Removed & { room: RoomName }>> {
+    await this.ready;
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ room: number; id: number; bytes: number }>(
+        'DELETE FROM records WHERE user_id = $1 AND room IN (SELECT room FROM rooms WHERE name > $2 AND name < $3) RETURNING room, id, bytes',
+        [userId, ...projectRange(project)],
+      );
+      const out: Array<Removed & { room: RoomName }> = [];
+      for (const [room, removed] of groupByRoom(rows)) {
+        out.push({ room: await this.uncount(client, room, removed), ...removed, ids: removed.ids.sort((a, b) => a - b) });
+      }
+      return out;
+    });
+  }
+
+  async listRooms(project: string, limit = 1000): Promise<Array<Usage & { room: RoomName }>> {
+    await this.ready;
+    const { rows } = await this.pool.query<Usage & { room: RoomName }>(
+      'SELECT name AS room, records, bytes FROM rooms WHERE name > $1 AND name < $2 AND records > 0 ORDER BY name LIMIT $3',
+      [...projectRange(project), limit],
+    );
+    return rows;
+  }
+
+  async expire(before: number, limit: number): Promise<Expired[]> {
+    await this.ready;
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ room: number; id: number; bytes: number }>(
+        'DELETE FROM records WHERE ctid IN (SELECT ctid FROM records WHERE created < $1 LIMIT $2) RETURNING room, id, bytes',
+        [before, limit],
+      );
+      const out: Expired[] = [];
+      for (const [room, { records, bytes }] of groupByRoom(rows)) out.push({ room: await this.uncount(client, room, { records, bytes }), records, bytes });
+      return out;
+    });
+  }
+
+  /** Waits until the index builds and drops asked for so far are done (tests, benchmarks). */
+  async indexesSettled(): Promise<void> {
+    await this.indexer?.settled();
+  }
+
+  async close(): Promise<void> {
+    await this.indexer?.settled();
+    await this.pool.end();
+  }
+
+  private async runSearch(client: pg.PoolClient, room: number, query: ValidQuery): Promise<Uint8Array> {
+    const count = new PgParams();
+    const where = pgWhere(room, query, count);
+    const total = (await client.query<{ total: number }>(`SELECT count(*) AS total FROM records WHERE ${where}`, count.values)).rows[0]!.total;
+    const parts = [`"total":${total}`];
+    let left = this.maxResultBytes;
+    if (query.groupBy) {
+      const groups = await this.groups(client, room, query, left);
+      left -= groups.bytes;
+      parts.push(`"groups":[${groups.items.join(',')}]`, ...(groups.more ? ['"groupsTruncated":true'] : []));
+    }
+    const page = query.after === undefined && total <= query.offset ? { items: [], more: false, truncated: false, last: 0 } : await this.page(client, room, query, left);
+    parts.unshift(`"records":[${page.items.join(',')}]`);
+    if (page.more || page.truncated) parts.push(`"next":${page.last}`);
+    if (page.truncated) parts.push('"truncated":true');
+    return encoder.encode(`{${parts.join(',')}}`);
+  }
+
+  private async groups(client: pg.PoolClient, room: number, query: ValidQuery, maxBytes: number): Promise<{ items: string[]; bytes: number; more: boolean }> {
+    const params = new PgParams();
+    const where = pgWhere(room, query, params);
+    const g = pgGroup(query.groupBy!);
+    const { rows } = await client.query<{ value: string | null; count: number }>(
+      `SELECT ${g.value} AS value, count(*) AS count FROM records WHERE ${where} GROUP BY ${g.key} ORDER BY count(*) DESC, ${g.value} COLLATE "C" LIMIT ${MAX_GROUPS + 1}`,
+      params.values,
+    );
+    const items: string[] = [];
+    let bytes = 0;
+    for (const row of rows.slice(0, MAX_GROUPS)) {
+      const item = `{"value":${row.value ?? 'null'},"count":${row.count}}`;
+      const size = Buffer.byteLength(item);
+      if (bytes + size > maxBytes) break;
+      items.push(item);
+      bytes += size;
+    }
+    return { items, bytes, more: items.length < rows.length };
+  }
+
+  private async page(client: pg.PoolClient, room: number, query: ValidQuery, maxBytes: number): Promise<{ items: string[]; more: boolean; truncated: boolean; last: number }> {
+    const items: string[] = [];
+    let bytes = 0;
+    let last = 0;
+    for (const segment of await this.segments(client, room, query)) {
+      const params = new PgParams();
+      const where = pgWhere(room, query, params);
+      const { where: extra, order } = segment(params);
+      const offset = query.after === undefined ? query.offset : 0;
+      const sql = `SELECT ${COLUMNS} FROM records WHERE ${where}${extra ? ` AND ${extra}` : ''} ORDER BY ${order} LIMIT ${params.add(query.limit + 1 - items.length)} OFFSET ${params.add(offset)}`;
+      for (const row of (await client.query<Row>(sql, params.values)).rows) {
+        if (items.length === query.limit) return { items, more: true, truncated: false, last };
+        const json = recordJson(row);
+        const size = Buffer.byteLength(json);
+        if (items.length > 0 && bytes + size > maxBytes) return { items, more: true, truncated: true, last };
+        items.push(json);
+        bytes += size;
+        last = row.id;
+      }
+    }
+    return { items, more: false, truncated: false, last };
+  }
+
+  private async segments(client: pg.PoolClient, room: number, query: ValidQuery): Promise<PgSegment[]> {
+    if (query.after === undefined) return [() => ({ where: '', order: pgOrder(query) })];
+    const { rows } = await client.query<{ k: string | number | null }>(`SELECT ${pgKey(query.sortField)} AS k FROM records WHERE ${pgRoom(room)} AND id = $1`, [query.after]);
+    if (rows.length === 0) throw new VidgetError(ErrorCode.BadQuery, `after: no record ${query.after} in this room`);
+    return pgPageSegments(query, rows[0]!.k, query.after);
+  }
+
+  /** Runs reads in one read-only transaction under the time budget; a timeout is `query_timeout`. */
+  private async budgeted<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    await this.ready;
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.round(this.budgetMs))}`);
+      const out = await run(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      if ((error as { code?: string }).code === '57014') throw new VidgetError(ErrorCode.QueryTimeout, 'the search ran out of time; narrow it or page with after');
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async transaction<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    await this.ready;
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const out = await run(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async withClient<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await run(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  private async ddl(sql: string): Promise<number> {
+    const started = performance.now();
+    await this.pool.query(sql);
+    return performance.now() - started;
+  }
+
+  /** Takes removed records off a room's usage counters; returns the room's name. */
+  private async uncount(client: pg.PoolClient, room: number, gone: Usage): Promise<RoomName> {
+    const { rows } = await client.query<{ name: string }>(
+      'UPDATE rooms SET records = greatest(0, records - $2), bytes = greatest(0, bytes - $3) WHERE room = $1 RETURNING name',
+      [room, gone.records, gone.bytes],
+    );
+    return rows[0]!.name;
+  }
+
+  private async knownRoom(name: RoomName): Promise<number | undefined> {
+    await this.ready;
+    let room = this.rooms.get(name);
+    if (room === undefined) {
+      room = (await this.pool.query<{ room: number }>('SELECT room FROM rooms WHERE name = $1', [name])).rows[0]?.room;
+      if (room !== undefined) this.rooms.set(name, room);
+    }
+    return room;
+  }
+
+  private async roomId(name: RoomName): Promise<number> {
+    const room = await this.knownRoom(name);
+    if (room === undefined) throw new Error(`room ${name} was not opened`);
+    return room;
+  }
+}
+
+function groupByRoom(rows: Array<{ room: number; id: number; bytes: number }>): Map<number, Removed> {
+  const byRoom = new Map<number, Removed>();
+  for (const { room, id, bytes } of rows) {
+    const removed = byRoom.get(room) ?? { ids: [], records: 0, bytes: 0 };
+    removed.ids.push(id);
+    removed.records++;
+    removed.bytes += bytes;
+    byRoom.set(room, removed);
+  }
+  return byRoom;
+}
