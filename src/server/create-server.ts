@@ -16,6 +16,7 @@ import { SocketServer } from './sockets/socket-server.js';
 import { startRetention } from './store/retention.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
+import type { Bus, PresenceStore } from './bus/bus.js';
 import type { ProjectConfig, ProjectResolver } from './trust/project-config.js';
 import { Projects } from './trust/projects.js';
 
@@ -27,8 +28,14 @@ export interface ServerOptions {
   host?: string;
   /** Where the SQLite file (`vidget.db`) and the token secret live. Default `./data`. */
   dataDir?: string;
-  /** A store to use instead of the SQLite file in `dataDir`. */
+  /** A store to use instead of the SQLite file in `dataDir` (a `PostgresStore` for several processes). */
   store?: Store;
+  /** The other server processes of the deployment (a `RedisBus`): records, deletes and presence changes reach theirs. Needs a shared store. */
+  bus?: Bus;
+  /** Connection counts over every process (a `RedisPresence`). */
+  presence?: PresenceStore;
+  /** The built-in demo project's token secret (every process of a deployment needs the same). Default: kept in `<dataDir>/secret`. */
+  demoSecret?: string;
   /**
    * The projects this server serves (see {@link ProjectConfig}; the CLI reads them from
    * `vidget.config.json`), or a resolver that looks one up by id. Any other project is refused
@@ -139,11 +146,14 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
   const dataDir = options.dataDir ?? './data';
   const statics = staticFiles(options.staticDir, dataDir);
   const log = options.log ?? ((message: string, error?: unknown) => console.error(`[vidget] ${message}`, error ?? ''));
-  const projects = new Projects(options.projects ?? [demoProject(loadSecret(dataDir))]);
+  const projects = new Projects(options.projects ?? [demoProject(options.demoSecret ?? loadSecret(dataDir))]);
   if (Array.isArray(options.projects)) {
     for (const p of options.projects) if (!p.origins) log(`project ${p.id} allows browser connections from any origin; list its origins to refuse other sites' pages`);
   }
-  const store = options.store ?? new SqliteStore(join(dataDir, 'vidget.db'));
+  const store: Store = options.store ?? new SqliteStore(join(dataDir, 'vidget.db'));
+  if (options.bus && !store.shared) throw new Error('a bus joins several server processes: they need a shared store (PostgresStore), not SQLite');
+  // A store that cannot be reached fails the start, with its reason, rather than the first publish.
+  await store.open?.();
   const maxFrameBytes = options.maxFrameBytes ?? 65_536;
   const rate = { perSecond: options.rateLimit?.perSecond ?? 100, burst: options.rateLimit?.burst ?? 200 };
   const addresses = new ClientAddress(options.trustProxy);
@@ -157,6 +167,8 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     limits: { rate: rate.perSecond, burst: rate.burst, maxFrameBytes },
     quota: { ...DEFAULT_QUOTA, ...options.quota },
     onError: (e) => log('room', e),
+    ...(options.bus ? { bus: options.bus } : {}),
+    ...(options.presence ? { presence: options.presence } : {}),
   });
   const sockets = new SocketServer({
     registry, limiter, addresses, guard, maxFrameBytes, log,
@@ -213,6 +225,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await closed;
+      await Promise.all([options.bus?.close(), options.presence?.close()]);
       await store.close();
     },
   };

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { ServerOptions } from './create-server.js';
 import { parseDuration } from './duration.js';
 import type { Rate } from './limits/limiter.js';
+import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { loadProjects } from './trust/project-config.js';
 
@@ -26,6 +27,12 @@ export const ENVIRONMENT: Record<string, string> = {
   VIDGET_QUOTA_PROJECT_BYTES: 'stored bytes per project (default 1073741824)',
   VIDGET_MAX_DB_BYTES: 'a cap on the SQLite file (default none)',
   VIDGET_RETENTION: 'delete records older than this: 90s, 15m, 6h, 30d (default: keep)',
+  DATABASE_URL: 'postgres://user@host:5432/db: records in PostgreSQL instead of SQLite (several server processes share it)',
+  VIDGET_PG_SCHEMA: 'the PostgreSQL schema of Vidget\'s tables (default vidget)',
+  VIDGET_PG_POOL: 'PostgreSQL connections per process (default 10)',
+  REDIS_URL: 'redis://host:6379: fan-out and presence across server processes (needs DATABASE_URL)',
+  VIDGET_REDIS_PREFIX: 'prefix of every Redis key and pub/sub channel, one per deployment (default vidget:)',
+  VIDGET_SECRET: 'the built-in demo project\'s token secret; every node of a deployment needs the same (default: generated in DATA_DIR/secret)',
 };
 
 type Env = Record<string, string | undefined>;
@@ -61,6 +68,11 @@ export function optionsFromEnv(env: Env): ServerOptions & { configFile: string |
   const dataDir = env.DATA_DIR ?? './data';
   const maxBytes = count(env, 'VIDGET_MAX_DB_BYTES');
   const maxPerIp = count(env, 'VIDGET_MAX_CONNECTIONS_PER_IP');
+  if (env.REDIS_URL && !env.DATABASE_URL) {
+    throw new Error('REDIS_URL is set but DATABASE_URL is not: several server processes need a shared store (PostgreSQL); SQLite serves one process');
+  }
+  if (env.DATABASE_URL && maxBytes !== undefined) throw new Error('VIDGET_MAX_DB_BYTES caps the SQLite file; with DATABASE_URL, set quotas instead');
+  const poolSize = count(env, 'VIDGET_PG_POOL');
   return {
     configFile,
     port: Number(env.PORT ?? 8787),
@@ -69,6 +81,10 @@ export function optionsFromEnv(env: Env): ServerOptions & { configFile: string |
     ...(staticDir ? { staticDir: resolve(staticDir) } : {}),
     ...(configFile ? { projects: loadProjects(configFile) } : {}),
     ...(maxBytes !== undefined ? { store: new SqliteStore(resolve(dataDir, 'vidget.db'), { maxBytes }) } : {}),
+    ...(env.DATABASE_URL
+      ? { store: new PostgresStore({ connectionString: env.DATABASE_URL, schema: env.VIDGET_PG_SCHEMA || 'vidget', ...(poolSize ? { poolSize } : {}), onError: (e) => console.error('[vidget] postgres', e) }) }
+      : {}),
+    ...(env.VIDGET_SECRET ? { demoSecret: env.VIDGET_SECRET } : {}),
     ...(env.TRUST_PROXY ? { trustProxy: list(env.TRUST_PROXY) } : {}),
     ...(maxPerIp !== undefined ? { maxConnectionsPerIp: maxPerIp } : {}),
     ...(env.VIDGET_RETENTION ? { retentionMs: parseDuration(env.VIDGET_RETENTION) } : {}),

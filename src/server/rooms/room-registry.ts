@@ -23,7 +23,12 @@ export class RoomRegistry {
   constructor(
     private readonly store: Store,
     private readonly options: SharedRoomOptions,
-  ) {}
+  ) {
+    // With other nodes: after a bus outage every open room reads what it may have missed, and a
+    // node coming or going changes every room's total.
+    if (options.bus) options.bus.onResync = () => this.rooms.forEach((room) => room.resync());
+    if (options.presence) options.presence.onNodesChanged = () => this.rooms.forEach((room) => room.presenceChanged());
+  }
 
   /** Open rooms. */
   get size(): number {

@@ -13,7 +13,10 @@ import {
 } from '../../protocol/index.js';
 import type { Connection } from './connection.js';
 import { FramedMessage } from './framed-message.js';
-import type { Removed, ReplayFrom, RoomInfo, RoomName, Store, Usage } from '../store/store.js';
+import type { Removed, ReplayedRecord, ReplayFrom, RoomInfo, RoomName, Store, Usage } from '../store/store.js';
+import type { Bus, PresenceStore } from '../bus/bus.js';
+import { OrderGate } from './order-gate.js';
+import { encodeBusMessage, parseBusMessage, type BusMessage } from './bus-message.js';
 
 /** Room-level settings from the server options. */
 export interface RoomOptions {
@@ -31,6 +34,10 @@ export interface RoomOptions {
   quota: StorageQuota;
   /** What the room's project holds, shared by its open rooms (loaded before the room opens). */
   projectUsage: Promise<Usage>;
+  /** The other nodes of the deployment, when there are (Redis): records, deletes and presence changes go both ways. */
+  bus?: Bus;
+  /** Connection counts over every node, when there are several. */
+  presence?: PresenceStore;
 }
 
 /** Storage quotas: records and bytes (of `data` as JSON) per room and per project. */
@@ -93,6 +100,8 @@ interface Item {
   /** Bytes counted against the quotas. */
   bytes: number;
   dataJson?: string;
+  /** With a shared store: the id of the room's stored record before this one. */
+  prev?: number;
   /** `repeat`: the memo knew the cid; `duplicate`: the store did. */
   outcome: 'new' | 'repeat' | 'duplicate' | 'over-quota';
 }
@@ -138,18 +147,58 @@ export class Room {
   private readonly lastPublish = new WeakMap<Publisher, number>();
   /** Each connection's searches run one after another, so one connection holds one worker at most. */
   private readonly searches = new WeakMap<Connection, { tail: Promise<void>; waiting: number }>();
+  /** With a shared store: stored records go out in the room's order, from this node and the others. */
+  private gate: OrderGate | undefined;
+  /** Bus messages that came before the room had opened: offered to the gate then. */
+  private early: BusMessage[] | undefined = [];
+  /** The local count last reported to the presence store. */
+  private reportedCount = -1;
+  private disposed = false;
 
   constructor(
     readonly name: RoomName,
     private readonly store: Store,
     private readonly options: RoomOptions,
   ) {
-    this.ready = Promise.all([store.openRoom(name), options.projectUsage]).then(([info, project]) => {
-      this.info = info;
+    this.ready = this.open();
+  }
+
+  private async open(): Promise<void> {
+    const { bus } = this.options;
+    // Subscribed before the room's position is read: nothing published in between is missed.
+    if (bus) await bus.subscribe(this.name, (message) => this.onBus(message));
+    const [info, project] = await Promise.all([this.store.openRoom(this.name), this.options.projectUsage]);
+    this.info = info;
+    this.project = project;
+    if (this.store.shared) {
+      // Ephemeral ids come from blocks taken when needed; stored ones from the store.
+      this.reserved = 0;
+      this.info.lastId = 0;
+      this.lastStoredId = info.lastRecord ?? 0;
+      this.gate = new OrderGate(
+        this.lastStoredId,
+        async (afterId, max) => (await this.store.replay(this.name, { afterId }, { records: max, bytes: Infinity })).records,
+        (record) => this.fanOut(record.id, record.client_id, record.json, true),
+        (error) => this.options.onError(error),
+      );
+    } else {
       this.reserved = info.lastId;
       this.lastStoredId = info.lastId;
-      this.project = project;
-    });
+    }
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const message of early) this.fromBus(message);
+  }
+
+  /** The bus was cut off and is back: read what may have been missed. */
+  resync(): void {
+    this.gate?.resync();
+    this.schedulePresence();
+  }
+
+  /** Another node's connections came or went, or a node died: the room's total changed. */
+  presenceChanged(): void {
+    this.schedulePresence();
   }
 
   /** What the room holds in the store. */
@@ -172,7 +221,7 @@ export class Room {
 
   /** True when no connection is left and no publish is in flight: the room can be dropped. */
   get idle(): boolean {
-    return this.connections.size === 0 && this.pending.length === 0 && !this.flushing;
+    return this.connections.size === 0 && this.pending.length === 0 && !this.flushing && (this.gate?.pending ?? 0) === 0;
   }
 
   /**
@@ -187,7 +236,7 @@ export class Room {
     let recovered = true;
     if (params.since !== undefined) {
       if (params.epoch !== undefined && params.epoch !== this.epoch) recovered = false;
-      else if (params.since > this.info.lastId) recovered = false;
+      else if (!this.store.shared && params.since > this.info.lastId) recovered = false;
       else from = { afterId: params.since };
     }
     if (!from && params.catchupMs !== undefined) from = { createdSince: Date.now() - params.catchupMs };
@@ -299,9 +348,14 @@ export class Room {
    */
   removed(removed: Removed, by?: Connection, rid?: string): void {
     this.released(removed);
-    const frame = new FramedMessage(Buffer.from(JSON.stringify({ type: 'deleted', ids: removed.ids })));
+    this.options.bus?.publish(this.name, encodeBusMessage({ kind: 'deleted', node: this.options.bus.nodeId, ids: removed.ids }));
+    this.tellRemoved(removed.ids, by, rid);
+  }
+
+  private tellRemoved(ids: number[], by?: Connection, rid?: string): void {
+    const frame = new FramedMessage(Buffer.from(JSON.stringify({ type: 'deleted', ids })));
     for (const conn of this.connections) if (conn !== by || rid === undefined) conn.send(frame);
-    if (by && rid !== undefined) by.send({ type: 'deleted', ids: removed.ids, rid });
+    if (by && rid !== undefined) by.send({ type: 'deleted', ids, rid });
   }
 
   /** Waits until every accepted publish has been stored and delivered. */
@@ -333,7 +387,14 @@ export class Room {
   }
 
   private async deliver(batch: Pending[]): Promise<void> {
-    await this.reserveIds(batch.length);
+    try {
+      await this.reserveIds(this.store.shared ? batch.filter((p) => !p.frame.persist).length : batch.length);
+    } catch (error) {
+      // No ids, no records: each publisher is told, and its client sends again.
+      this.options.onError(error);
+      for (const { conn, frame } of batch) conn.sendError(ErrorCode.Unavailable, 'the record could not be stored; retry', { cid: frame.cid });
+      return;
+    }
     const created = Date.now();
     const items: Item[] = [];
     for (const { conn, frame } of batch) {
@@ -352,7 +413,9 @@ export class Room {
         items.push({ conn, cid: frame.cid, key, persisted, json: '', bytes: 0, outcome: 'over-quota' });
         continue;
       }
-      const record: VidgetRecord = { id: ++this.info.lastId, client_id: conn.clientId, created, username: conn.username, data: frame.data };
+      // A shared store numbers stored records itself, in its transaction (see the store's `shared`).
+      const id = persisted && this.store.shared ? 0 : ++this.info.lastId;
+      const record: VidgetRecord = { id, client_id: conn.clientId, created, username: conn.username, data: frame.data };
       items.push({ conn, cid: frame.cid, key, persisted, record, json: recordJson(record, dataJson), bytes, dataJson, outcome: 'new' });
       // Remembered now, so a repeat later in this same batch is caught too.
       this.remember(key, record, persisted);
@@ -391,7 +454,14 @@ export class Room {
       results.forEach((result, n) => {
         const item = toStore[n]!;
         if (result.stored) {
-          this.lastStoredId = Math.max(this.lastStoredId, item.record!.id);
+          if (this.store.shared) {
+            item.record!.id = result.id!;
+            item.prev = result.prev!;
+            item.json = recordJson(item.record!, item.dataJson!);
+            this.remember(item.key, item.record!, true);
+          } else {
+            this.lastStoredId = Math.max(this.lastStoredId, item.record!.id);
+          }
           return;
         }
         // Stored before this room remembered it (an earlier process, or the memo forgot it).
@@ -431,13 +501,50 @@ export class Room {
     } else if (item.outcome === 'duplicate' || item.outcome === 'repeat') {
       conn.send({ type: 'ack', cid, record: item.record!, persisted: item.persisted, duplicate: true });
     } else {
-      this.broadcast(item.record!, item.json, item.persisted, conn, cid);
+      const record = item.record!;
+      this.options.bus?.publish(this.name, encodeBusMessage({ kind: 'record', node: this.options.bus.nodeId, id: record.id, prev: item.prev ?? 0, persisted: item.persisted, clientId: record.client_id, json: item.json }));
+      if (this.gate && item.persisted) this.gate.offer(record.id, item.prev!, () => this.broadcast(record, item.json, true, conn, cid));
+      else this.broadcast(record, item.json, item.persisted, conn, cid);
+    }
+  }
+
+  /** A message from another node: a record (in the room's order), a delete, or a presence change. */
+  private onBus(text: string): void {
+    const message = parseBusMessage(text);
+    if (!message || message.node === this.options.bus?.nodeId) return;
+    if (this.early) this.early.push(message);
+    else this.fromBus(message);
+  }
+
+  private fromBus(message: BusMessage): void {
+    if (message.kind === 'presence') return this.schedulePresence();
+    if (message.kind === 'deleted') return this.tellRemoved(message.ids);
+    const { id, prev, clientId, json, persisted } = message;
+    if (persisted && this.gate) this.gate.offer(id, prev, () => this.fanOut(id, clientId, json, true));
+    else this.fanOut(id, clientId, json, persisted);
+  }
+
+  /** Sends a record to every connection of this node (one it did not publish here). */
+  private fanOut(id: number, clientId: string, json: string, persisted: boolean): void {
+    if (persisted) this.lastStoredId = Math.max(this.lastStoredId, id);
+    let frame: FramedMessage | undefined;
+    let own: FramedMessage | undefined;
+    for (const conn of this.connections) {
+      if (conn.clientId === clientId) conn.sendRecord(id, (own ??= framedMsg(json, persisted, true)));
+      else conn.sendRecord(id, (frame ??= framedMsg(json, persisted, false)));
     }
   }
 
   /** Makes sure `n` more ids can be handed out: one store write per {@link ID_BLOCK} ids. */
   private async reserveIds(n: number): Promise<void> {
     if (this.info.lastId + n <= this.reserved) return;
+    if (this.store.shared) {
+      // A block no other node hands out; ids within it increase on this node only.
+      const size = Math.max(n, ID_BLOCK);
+      this.reserved = await this.store.takeIds!(this.name, size);
+      this.info.lastId = this.reserved - size;
+      return;
+    }
     this.reserved = await this.store.reserveIds(this.name, this.info.lastId + Math.max(n, ID_BLOCK));
   }
 
@@ -455,6 +562,7 @@ export class Room {
   }
 
   private broadcast(record: VidgetRecord, json: string, persisted: boolean, publisher: Publisher, cid: string): void {
+    if (persisted) this.lastStoredId = Math.max(this.lastStoredId, record.id);
     // Framed once (on first use), the same bytes go to every socket.
     let frame: FramedMessage | undefined;
     let own: FramedMessage | undefined;
@@ -488,13 +596,32 @@ export class Room {
     const fire = () => {
       this.presenceTimer = undefined;
       this.lastPresenceAt = performance.now();
-      this.sendPresence();
+      void this.updatePresence();
     };
     this.presenceTimer = setTimeout(fire, Math.max(0, wait));
   }
 
-  private sendPresence(): void {
-    const count = this.connections.size;
+  /** The count over every node (this node's alone without a presence store, or when it fails). */
+  private async updatePresence(): Promise<void> {
+    const { presence, bus } = this.options;
+    let count = this.connections.size;
+    if (presence) {
+      try {
+        if (count !== this.reportedCount) {
+          this.reportedCount = count;
+          await presence.set(this.name, count);
+          bus?.publish(this.name, encodeBusMessage({ kind: 'presence', node: bus.nodeId }));
+        }
+        count = await presence.total(this.name);
+      } catch (error) {
+        this.reportedCount = -1; // told again next time
+        this.options.onError(error);
+      }
+    }
+    if (!this.disposed) this.sendPresence(count);
+  }
+
+  private sendPresence(count: number): void {
     const changed = count !== this.lastCount;
     this.lastCount = count;
     const frame = new FramedMessage(Buffer.from(`{"type":"presence","count":${count}}`));
@@ -506,9 +633,19 @@ export class Room {
     }
   }
 
-  /** Stops timers; used when the server closes. */
+  /** Stops timers and leaves the bus; used when the room is dropped or the server closes. */
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.presenceTimer);
     clearImmediate(this.flushTimer);
+    this.gate?.dispose();
+    const { bus, presence } = this.options;
+    if (bus) bus.unsubscribe(this.name).catch((error) => this.options.onError(error));
+    if (presence && this.reportedCount > 0) {
+      presence
+        .set(this.name, 0)
+        .then(() => bus?.publish(this.name, encodeBusMessage({ kind: 'presence', node: bus.nodeId })))
+        .catch((error) => this.options.onError(error));
+    }
   }
 }

@@ -6,6 +6,7 @@ import { ErrorCode, VidgetError, type ValidQuery, type VidgetRecord } from '../.
 import { AutoIndexPolicy, type AutoIndexOptions } from './auto-index-policy.js';
 import { AutoIndexer } from './auto-indexer.js';
 import { RecordReader, type SearchOutput } from './record-reader.js';
+import { lockForProcess } from './process-lock.js';
 import { SearchPool } from './search-pool.js';
 import type { StoreJob } from './store-worker.js';
 import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomName, Store, StoredRecord, Usage } from './store.js';
@@ -171,10 +172,13 @@ export class SqliteStore implements Store {
   private retryTimer: NodeJS.Timeout | undefined;
   private busyTries = 0;
   private checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly unlock: () => void;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     this.file = file;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    // SQLite is one process's store: a second server on the same file is refused, not let corrupt ids.
+    this.unlock = file === ':memory:' ? () => {} : lockForProcess(`${file}.lock`, file);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -360,6 +364,7 @@ export class SqliteStore implements Store {
     clearTimeout(this.checkpointTimer);
     for (const item of this.batch.splice(0)) item.reject(new VidgetError(ErrorCode.Unavailable, 'the store closed before this was written'));
     if (this.db.open) this.db.close();
+    this.unlock();
   }
 
   /** The auto-indexes in the file, with the project of their room where it is known. */

@@ -100,6 +100,8 @@ export interface Store {
    * Unset, the one process assigns ids (from {@link reserveIds} blocks) for records and messages alike.
    */
   readonly shared?: boolean;
+  /** Connects and brings the schema up to date, if the store needs to (rejects when it cannot be reached). */
+  open?(): Promise<void>;
   /** A shared store's block of `count` ids of a room that no other node will hand out; resolves with the last of them. */
   takeIds?(room: RoomName, count: number): Promise<number>;
   /** Opens (creating if new) a room and reports its epoch and last id. */
