@@ -23,6 +23,9 @@ import {
 } from './socket-events.js';
 
 /** Options of {@link WidgetSocket}. */
+/** Records per search page of a gap fill (the server's most). */
+const PAGE = 1000;
+
 export interface WidgetSocketOptions {
   /** The Vidget server: `localhost:8787`, `ws://host:port` or `wss://host`. */
   host: string;
@@ -32,6 +35,12 @@ export interface WidgetSocketOptions {
   persistent?: boolean;
   /** On the first connect, replay records of this interval (`30s`, `15m`, `6h`). */
   catchup?: string;
+  /**
+   * Most records a reconnect reads by search when it was away longer than the server replays
+   * (its newest 1,000): the older ones come first, in order, as replayed records; past it,
+   * `synced` says `recovered: false`. 0 turns this off. Default 10,000.
+   */
+  maxFill?: number;
   /** A token from the server's token endpoint (sets `username`). */
   token?: string;
   /** Called before every (re)connect for a fresh token; takes precedence over `token`. */
@@ -168,6 +177,13 @@ export class WidgetSocket extends EventTarget {
   private readonly searches = new Map<string, PendingSearch>();
   private cursor: { since?: number; epoch?: string } = {};
   private replaying = false;
+  /**
+   * Record and ack frames held while a connection catches up (the replay, then a gap fill), so
+   * they come out after the filled records, in order.
+   */
+  private held: Array<Extract<ServerFrame, { type: 'msg' | 'ack' }>> | undefined;
+  /** The cursor the current connection resumed from, and its number (a fill stops when it changes). */
+  private resumed: { since?: number; epoch?: string; connection: number } = { connection: 0 };
   private hiddenTimer: ReturnType<typeof setTimeout> | undefined;
   private failure: VidgetError | undefined;
   /** A connection is open (accepted with `hello`) and has not ended yet: it owes one `close`. */
@@ -320,7 +336,7 @@ export class WidgetSocket extends EventTarget {
     });
     this.wsListeners = new AbortController();
     const { signal } = this.wsListeners;
-    this.ws.addEventListener('message', (event) => this.onFrame(event as MessageEvent), { signal });
+    this.ws.addEventListener('message', (event) => this.onMessageEvent(event as MessageEvent), { signal });
     this.ws.addEventListener('close', (event) => this.onDrop(event as CloseEvent), { signal });
   }
 
@@ -372,6 +388,8 @@ export class WidgetSocket extends EventTarget {
     this.inFlight = 0;
     clearTimeout(this.paceTimer);
     this.replaying = false;
+    this.held = undefined;
+    this.resumed.connection++;
     for (const search of this.searches.values()) search.sent = false;
     clearTimeout(this.refreshTimer);
     const wasOpen = this.ended(event.code, event.reason);
@@ -452,13 +470,17 @@ export class WidgetSocket extends EventTarget {
 
   // ── frames ─────────────────────────────────────────────────────────────────────────────
 
-  private onFrame(event: MessageEvent): void {
+  private onMessageEvent(event: MessageEvent): void {
     let frame: ServerFrame;
     try {
       frame = JSON.parse(String(event.data)) as ServerFrame;
     } catch {
       return this.reportError(new VidgetError(ErrorCode.BadFrame, 'the server sent a frame that is not JSON'));
     }
+    this.onFrame(frame);
+  }
+
+  private onFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'hello':
         if (frame.protocol !== PROTOCOL_VERSION) {
@@ -473,17 +495,17 @@ export class WidgetSocket extends EventTarget {
           void transport!.then((t) => t.rememberClientId(`${this.options.project}/${this.options.widgetId}`, frame.client_id, this.options.database));
         }
         this.replaying = true;
+        this.held = [];
+        this.resumed = { ...this.cursor, connection: this.resumed.connection + 1 };
         this.setState('running');
         this.scheduleRefresh();
         this.startSending(frame.limits);
         this.emit(new Event('open'), this.onOpen);
         return;
       case 'synced':
-        this.replaying = false;
-        this.cursor = { since: frame.until ?? this.cursor.since ?? 0, epoch: frame.epoch };
-        this.dispatchEvent(new SyncedEvent(frame.replayed, frame.recovered));
-        return;
+        return void this.caughtUp(frame);
       case 'msg':
+        if (this.held) return void this.held.push(frame);
         if (frame.persisted) {
           if (this.cursor.since !== undefined && frame.record.id <= this.cursor.since) return; // already delivered
           this.cursor.since = frame.record.id;
@@ -491,6 +513,7 @@ export class WidgetSocket extends EventTarget {
         this.emit(new RecordEvent(frame.record, frame.own === true, frame.persisted, this.replaying), this.onMessage);
         return;
       case 'ack':
+        if (this.held) return void this.held.push(frame);
         return this.onAck(frame);
       case 'presence':
         this.activeConnections = frame.count;
@@ -520,6 +543,52 @@ export class WidgetSocket extends EventTarget {
       case 'err':
         return this.onServerError(frame);
     }
+  }
+
+  /**
+   * The replay is complete. If the server could replay only the newest records (away too long),
+   * the ones before them are read by search first; then what was held goes out, in order.
+   */
+  private async caughtUp(frame: Extract<ServerFrame, { type: 'synced' }>): Promise<void> {
+    const { since, epoch, connection } = this.resumed;
+    let { recovered, replayed } = frame;
+    const first = this.held?.find((f) => f.type === 'msg' && f.persisted)?.record.id ?? (frame.until ?? 0) + 1;
+    // A new epoch is a new store: nothing before it can be read back.
+    if (!recovered && since !== undefined && epoch === frame.epoch && (this.options.maxFill ?? 10_000) > 0) {
+      const filled = await this.fill(since, first, connection);
+      if (filled >= 0) {
+        recovered = true;
+        replayed += filled;
+      }
+    }
+    if (connection !== this.resumed.connection) return; // that connection is gone; the next resumes from the cursor
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const f of held) this.onFrame(f);
+    this.replaying = false;
+    this.cursor = { since: Math.max(this.cursor.since ?? 0, frame.until ?? 0), epoch: frame.epoch };
+    this.dispatchEvent(new SyncedEvent(replayed, recovered));
+  }
+
+  /** Reads the stored records between two ids by pages of 1,000 and delivers them; -1 if it could not read them all. */
+  private async fill(after: number, before: number, connection: number): Promise<number> {
+    let filled = 0;
+    try {
+      for (let last = after; filled <= (this.options.maxFill ?? 10_000); ) {
+        const query: SearchQuery = { filters: [{ field: 'id', operator: '>', value: last }, { field: 'id', operator: '<', value: before }], sortField: 'id', limit: PAGE };
+        const page = await this.request(query);
+        if (connection !== this.resumed.connection) return -1;
+        for (const record of page.records) {
+          this.cursor.since = last = record.id;
+          this.emit(new RecordEvent(record, record.client_id === this.clientId, true, true), this.onMessage);
+        }
+        filled += page.records.length;
+        if (page.records.length < PAGE) return filled;
+      }
+    } catch {
+      // No search permission, or the connection went: the gap stays, and `synced` says so.
+    }
+    return -1;
   }
 
   private onAck(frame: Extract<ServerFrame, { type: 'ack' }>): void {
