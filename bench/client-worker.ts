@@ -15,6 +15,8 @@ export interface FanoutJob {
   /** Messages per second offered; 0 = saturate. */
   rate: number;
   window: number;
+  /** Several server nodes: subscriber n connects to ports[n % ports.length]; the publisher (0) to the first. */
+  ports?: number[];
 }
 
 /** `rooms` rooms of `perRoom` clients, every client publishing `rate` messages/s for `seconds`. */
@@ -87,14 +89,14 @@ export interface JobResult extends Partial<AttackFigures> {
 }
 
 /** Connects `count` clients, `concurrency` at a time (a few hundred handshakes in flight at most). */
-async function connectAll(kind: Kind, port: number, count: number, room: (n: number) => string, concurrency = 100): Promise<BenchClient[]> {
+async function connectAll(kind: Kind, port: number | ((n: number) => number), count: number, room: (n: number) => string, concurrency = 100): Promise<BenchClient[]> {
   const clients: BenchClient[] = new Array(count);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
       while (next < count) {
         const n = next++;
-        clients[n] = await connect(kind, port, room(n), n);
+        clients[n] = await connect(kind, typeof port === 'number' ? port : port(n), room(n), n);
       }
     }),
   );
@@ -115,7 +117,8 @@ function percentiles(latencies: Float64Array, n: number): { p50: number; p99: nu
 
 async function fanout(job: FanoutJob): Promise<JobResult> {
   const c0 = performance.now();
-  const clients = await connectAll(job.kind, job.port, job.subscribers, () => 'fan');
+  const ports = job.ports;
+  const clients = await connectAll(job.kind, ports ? (n) => ports[n % ports.length]! : job.port, job.subscribers, () => 'fan');
   const connectMs = performance.now() - c0;
   const expected = job.messages * job.subscribers;
   const latencies = new Float64Array(expected);

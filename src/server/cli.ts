@@ -49,9 +49,9 @@ function mint(args: string[]): void {
 }
 
 async function serve(): Promise<void> {
-  const options = optionsFromEnv(process.env);
-  const server: VidgetServer = await createServer(options);
-  console.log(`Vidget server on ${server.url}  (sockets: ${server.wsUrl}/parties/<project>/<room>, data: ${options.dataDir}, static: ${options.staticDir ?? 'none'}, projects: ${options.configFile ?? 'demo (no vidget.config.json)'})`);
+  const { services, ...options } = optionsFromEnv(process.env);
+  const server: VidgetServer = await createServer({ ...options, ...(await services()) });
+  console.log(`Vidget server on ${server.url}  (sockets: ${server.wsUrl}/parties/<project>/<room>, data: ${process.env.DATABASE_URL ? `PostgreSQL${process.env.REDIS_URL ? ' + Redis' : ''}` : options.dataDir}, static: ${options.staticDir ?? 'none'}, projects: ${options.configFile ?? 'demo (no vidget.config.json)'})`);
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

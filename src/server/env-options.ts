@@ -5,6 +5,8 @@ import { parseDuration } from './duration.js';
 import type { Rate } from './limits/limiter.js';
 import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { RedisBus } from './bus/redis-bus.js';
+import { RedisPresence } from './bus/redis-presence.js';
 import { loadProjects } from './trust/project-config.js';
 
 /** Every environment variable the server reads, with what it means (for `--help` and the README). */
@@ -57,11 +59,28 @@ function rate(env: Env, name: string): Rate | undefined {
 const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
 const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
+/** What the server stores in and talks to, made only when it starts (not for `vidget token`). */
+export type Services = Pick<ServerOptions, 'store' | 'bus' | 'presence'>;
+
+async function services(env: Env, dataDir: string, maxBytes: number | undefined, poolSize: number | undefined): Promise<Services> {
+  if (!env.DATABASE_URL) return maxBytes === undefined ? {} : { store: new SqliteStore(resolve(dataDir, 'vidget.db'), { maxBytes }) };
+  const store = new PostgresStore({ connectionString: env.DATABASE_URL, schema: env.VIDGET_PG_SCHEMA || 'vidget', ...(poolSize ? { poolSize } : {}), onError: (e) => console.error('[vidget] postgres', e) });
+  if (!env.REDIS_URL) return { store };
+  const redis = { url: env.REDIS_URL, prefix: env.VIDGET_REDIS_PREFIX ?? 'vidget:' };
+  // Unreachable at start: fail now, naming REDIS_URL, rather than run as a node nobody hears.
+  const bus = await RedisBus.connect(redis);
+  const presence = await RedisPresence.connect({ ...redis, nodeId: bus.nodeId }).catch(async (error: unknown) => {
+    await bus.close();
+    throw error;
+  });
+  return { store, bus, presence };
+}
+
 /**
  * Server options from environment variables (see {@link ENVIRONMENT}); relative paths are taken
  * from the working directory. Throws an `Error` naming the variable or config field that is wrong.
  */
-export function optionsFromEnv(env: Env): ServerOptions & { configFile: string | undefined } {
+export function optionsFromEnv(env: Env): ServerOptions & { configFile: string | undefined; services: () => Promise<Services> } {
   const configFile = env.VIDGET_CONFIG ?? (existsSync('vidget.config.json') ? 'vidget.config.json' : undefined);
   // Only a built dist/ or an explicit folder: never the working directory (data, .git, sources).
   const staticDir = env.STATIC_DIR ?? (existsSync('dist/index.html') ? 'dist' : undefined);
@@ -80,10 +99,7 @@ export function optionsFromEnv(env: Env): ServerOptions & { configFile: string |
     dataDir,
     ...(staticDir ? { staticDir: resolve(staticDir) } : {}),
     ...(configFile ? { projects: loadProjects(configFile) } : {}),
-    ...(maxBytes !== undefined ? { store: new SqliteStore(resolve(dataDir, 'vidget.db'), { maxBytes }) } : {}),
-    ...(env.DATABASE_URL
-      ? { store: new PostgresStore({ connectionString: env.DATABASE_URL, schema: env.VIDGET_PG_SCHEMA || 'vidget', ...(poolSize ? { poolSize } : {}), onError: (e) => console.error('[vidget] postgres', e) }) }
-      : {}),
+    services: () => services(env, dataDir, maxBytes, poolSize),
     ...(env.VIDGET_SECRET ? { demoSecret: env.VIDGET_SECRET } : {}),
     ...(env.TRUST_PROXY ? { trustProxy: list(env.TRUST_PROXY) } : {}),
     ...(maxPerIp !== undefined ? { maxConnectionsPerIp: maxPerIp } : {}),

@@ -193,6 +193,8 @@ export class Room {
   /** The bus was cut off and is back: read what may have been missed. */
   resync(): void {
     this.gate?.resync();
+    // Redis may have restarted empty: this node's count is told again.
+    this.reportedCount = -1;
     this.schedulePresence();
   }
 
