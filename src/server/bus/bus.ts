@@ -8,13 +8,21 @@ import type { RoomName } from '../store/store.js';
 export interface Bus {
   /** This node's id, unique per process start; messages carry it so a node skips its own. */
   readonly nodeId: string;
-  /** Starts delivering the room's messages to `onMessage` (called once per message, in the order the bus received them). */
+  /**
+   * Starts delivering the room's messages to `onMessage` (called once per message, in the order
+   * the bus received them). Subscribing a room again replaces its handler. While the bus is cut
+   * off it resolves at once with the room registered; the room goes live on the reconnect, which
+   * is followed by `onResync`.
+   */
   subscribe(room: RoomName, onMessage: (message: string) => void): Promise<void>;
   /** Stops delivering the room's messages. */
   unsubscribe(room: RoomName): Promise<void>;
   /** Sends a message to every node subscribed to the room (this one included). Never throws: lost when the bus is down. */
   publish(room: RoomName, message: string): void;
-  /** Called after the bus was cut off and is back: messages may have been lost meanwhile. */
+  /**
+   * Called after the bus was cut off and is back: messages may have been lost meanwhile. Every
+   * room is subscribed again before it is called, so a store read started here misses nothing.
+   */
   onResync: () => void;
   /** Stops it; pending publishes are flushed first. */
   close(): Promise<void>;
@@ -27,7 +35,7 @@ export interface Bus {
 export interface PresenceStore {
   /** Records this node's count of connections in a room (0 removes it). */
   set(room: RoomName, count: number): Promise<void>;
-  /** The total over every live node. */
+  /** The total over every live node. Rejects while the store is unreachable (keep the last total). */
   total(room: RoomName): Promise<number>;
   /** Called when a node joined or left the live set (a node that died counts no more). */
   onNodesChanged: () => void;

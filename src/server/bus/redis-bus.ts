@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RoomName } from '../store/store.js';
+import type { Bus } from './bus.js';
+import { quitConnection, redisConnection, throttledErrorLog, whenReady } from './redis-connection.js';
+
+/** Options of {@link RedisBus}. */
+export interface RedisBusOptions {
+  /** `redis://[user:password@]host:port[/db]` (REDIS_URL). */
+  url: string;
+  /**
+   * Scopes every channel (`<prefix>room:<room>`); pub/sub ignores the database number, so two
+   * deployments or test runs on one Redis are kept apart only by this. Default `vidget:`.
+   */
+  prefix?: string;
+  /** This node's id; default a random UUID. */
+  nodeId?: string;
+  /** Where connection and handler errors go; default a throttled line on stderr. */
+  onError?: (error: unknown) => void;
+  /**
+   * Publishes sent and not yet answered by Redis, at most (default 10,000). Past it, publishes are
+   * dropped: a Redis that stopped answering must not make the node buffer without bound.
+   */
+  maxPendingPublishes?: number;
+  /**
+   * How often the subscriber connection pings Redis, and how long a connection may wait for a
+   * reply before it is taken for dead and reconnected (default 5,000 ms). Without the ping a
+   * silently dead subscriber socket would lose messages with no resync.
+   */
+  healthCheckMs?: number;
+}
+
+/** Counters of a {@link RedisBus}, for health endpoints and tests. */
+export interface RedisBusStats {
+  /** Publishes Redis acknowledged. */
+  published: number;
+  /** Publishes dropped: Redis unreachable, too many pending, or the connection died under them. */
+  dropped: number;
+  /** Publishes sent and not yet answered. */
+  pending: number;
+  /** Messages handed to room handlers. */
+  delivered: number;
+  /** Times `onResync` was called. */
+  resyncs: number;
+}
+
+/**
+ * The {@link Bus} over Redis pub/sub, for several nodes: one publisher and one subscriber
+ * connection, one channel per room (`<prefix>room:<room>`).
+ *
+ * Delivery is at-most-once. While Redis is unreachable `publish` drops (and counts) instead of
+ * queueing; when the subscriber connection comes back it resubscribes every room first and then
+ * calls `onResync`, so the room layer can fill what it missed from the store knowing that
+ * anything published from then on is delivered. `subscribe` while disconnected registers the
+ * room and resolves; it goes live on the reconnect, which is followed by `onResync`.
+ *
+ * Messages from one node arrive in the order it published them (one publisher connection, and
+ * Redis keeps the order per connection); messages from different nodes interleave in the order
+ * Redis received them, the same on every node.
+ */
+export class RedisBus implements Bus {
+  readonly nodeId: string;
+  onResync: () => void = () => {};
+  private readonly prefix: string;
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly onError: (error: unknown) => void;
+  private readonly maxPending: number;
+  /** Room handlers by channel name: the source of truth for what should be subscribed. */
+  private readonly rooms = new Map<string, (message: string) => void>();
+  private readonly counters: RedisBusStats = { published: 0, dropped: 0, pending: 0, delivered: 0, resyncs: 0 };
+  private readonly healthTimer: NodeJS.Timeout;
+  private readySeen = false;
+  private closed = false;
+
+  constructor(options: RedisBusOptions) {
+    this.nodeId = options.nodeId ?? randomUUID();
+    this.prefix = options.prefix ?? 'vidget:';
+    this.onError = options.onError ?? throttledErrorLog('redis bus');
+    this.maxPending = options.maxPendingPublishes ?? 10_000;
+    const healthCheckMs = options.healthCheckMs ?? 5_000;
+    this.pub = redisConnection(options.url, `pub:${this.nodeId}`, healthCheckMs);
+    this.sub = redisConnection(options.url, `sub:${this.nodeId}`, healthCheckMs);
+    // Every connection has an error listener: ioredis would otherwise print them, and an
+    // EventEmitter 'error' without a listener throws.
+    this.pub.on('error', (error) => this.onError(error));
+    this.sub.on('error', (error) => this.onError(error));
+    this.sub.on('message', (channel: string, message: string) => this.deliver(channel, message));
+    this.sub.on('ready', () => void this.resubscribe());
+    this.healthTimer = setInterval(() => {
+      if (this.sub.status === 'ready') this.sub.ping().catch(() => {});
+    }, healthCheckMs);
+    this.healthTimer.unref();
+  }
+
+  /**
+   * A bus whose two connections are up, or a `RedisUnreachableError` naming REDIS_URL after the
+   * first connection error or `timeoutMs` (a node should not start half-connected by mistake).
+   */
+  static async connect(options: RedisBusOptions, timeoutMs = 5_000): Promise<RedisBus> {
+    const bus = new RedisBus(options);
+    try {
+      await Promise.all([whenReady(bus.pub, options.url, timeoutMs), whenReady(bus.sub, options.url, timeoutMs)]);
+    } catch (error) {
+      await bus.close();
+      throw error;
+    }
+    return bus;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): RedisBusStats {
+    return { ...this.counters };
+  }
+
+  /** Whether both connections are up (publishes go out and subscriptions deliver). */
+  get connected(): boolean {
+    return this.pub.status === 'ready' && this.sub.status === 'ready';
+  }
+
+  async subscribe(room: RoomName, onMessage: (message: string) => void): Promise<void> {
+    if (this.closed) throw new Error('RedisBus is closed');
+    const channel = this.channel(room);
+    const known = this.rooms.has(channel);
+    // A second subscribe replaces the handler; Redis is asked only once.
+    this.rooms.set(channel, onMessage);
+    if (known || this.sub.status !== 'ready') return;
+    try {
+      await this.sub.subscribe(channel);
+    } catch (error) {
+      // The connection died under the command: the room stays registered and is resubscribed
+      // on `ready`, followed by onResync, so nothing is lost silently.
+      this.onError(error);
+    }
+  }
+
+  async unsubscribe(room: RoomName): Promise<void> {
+    const channel = this.channel(room);
+    // Deleting first stops delivery at once, even for messages already on the wire.
+    if (!this.rooms.delete(channel) || this.sub.status !== 'ready') return;
+    try {
+      await this.sub.unsubscribe(channel);
+    } catch (error) {
+      // A dropped connection forgets its subscriptions anyway, and `ready` only restores the
+      // rooms still registered.
+      this.onError(error);
+    }
+  }
+
+  publish(room: RoomName, message: string): void {
+    // Checked before calling ioredis so a drop costs no rejected promise and no Error object:
+    // while Redis is down, a busy node publishes thousands of times a second.
+    if (this.closed || this.pub.status !== 'ready' || this.counters.pending >= this.maxPending) {
+      this.counters.dropped += 1;
+      return;
+    }
+    this.counters.pending += 1;
+    this.pub.publish(this.channel(room), message).then(
+      () => {
+        this.counters.pending -= 1;
+        this.counters.published += 1;
+      },
+      (error: unknown) => {
+        this.counters.pending -= 1;
+        this.counters.dropped += 1;
+        this.onError(error);
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.healthTimer);
+    this.rooms.clear();
+    // QUIT is answered after every publish sent before it: pending publishes are flushed.
+    await Promise.all([quitConnection(this.pub), quitConnection(this.sub)]);
+  }
+
+  private channel(room: RoomName): string {
+    return `${this.prefix}room:${room}`;
+  }
+
+  private deliver(channel: string, message: string): void {
+    const onMessage = this.rooms.get(channel);
+    if (!onMessage) return;
+    this.counters.delivered += 1;
+    try {
+      onMessage(message);
+    } catch (error) {
+      // This runs inside ioredis's reply parser: a throw here would break the connection for
+      // every other room.
+      this.onError(error);
+    }
+  }
+
+  /**
+   * On every `ready` of the subscriber: subscribe every registered room, then, if this is a
+   * reconnect (or rooms were registered while down), tell the room layer to fill gaps. The
+   * order matters: after the SUBSCRIBE reply every new message is delivered, so a store read
+   * started in `onResync` cannot miss one.
+   */
+  private async resubscribe(): Promise<void> {
+    const reconnect = this.readySeen;
+    this.readySeen = true;
+    const channels = [...this.rooms.keys()];
+    if (channels.length > 0) {
+      try {
+        await this.sub.subscribe(...channels);
+      } catch (error) {
+        // Dropped again before the reply: the next `ready` does this again.
+        this.onError(error);
+        return;
+      }
+    }
+    if (this.closed || (!reconnect && channels.length === 0)) return;
+    this.counters.resyncs += 1;
+    try {
+      this.onResync();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+}
