@@ -618,6 +618,8 @@ export class Room {
       } catch (error) {
         this.reportedCount = -1; // told again next time
         this.options.onError(error);
+        // Redis unreachable: the last total stands rather than this node's share of it.
+        if (this.lastCount >= 0) return;
       }
     }
     if (!this.disposed) this.sendPresence(count);
