@@ -153,6 +153,9 @@ export class Room {
   private early: BusMessage[] | undefined = [];
   /** The local count last reported to the presence store. */
   private reportedCount = -1;
+  /** A block of ephemeral ids being taken, and the top of one taken and not yet in use. */
+  private spare: Promise<number | undefined> | undefined;
+  private spareTop: number | undefined;
   private disposed = false;
 
   constructor(
@@ -171,9 +174,9 @@ export class Room {
     this.info = info;
     this.project = project;
     if (this.store.shared) {
-      // Ephemeral ids come from blocks taken when needed; stored ones from the store.
-      this.reserved = 0;
-      this.info.lastId = 0;
+      // Ephemeral ids come from blocks taken ahead (so they flow while the store is away); stored ones from the store.
+      this.reserved = await this.store.takeIds!(this.name, ID_BLOCK);
+      this.info.lastId = this.reserved - ID_BLOCK;
       this.lastStoredId = info.lastRecord ?? 0;
       this.gate = new OrderGate(
         this.lastStoredId,
@@ -277,6 +280,12 @@ export class Room {
 
   /** Accepts a validated publish into the pipeline. */
   publish(conn: Publisher, frame: PublishFrame): void {
+    // With a shared store, an ephemeral message needs neither the store nor the pipeline's order
+    // (it is not ordered against stored records across nodes): while the node has ids in hand it
+    // goes out at once, so it keeps flowing while PostgreSQL is slow or away.
+    if (this.store.shared && !frame.persist && (this.info.lastId < this.reserved || this.spareTop !== undefined) && !this.recent.has(`${conn.clientId}\n${frame.cid}`)) {
+      return this.sendEphemeral(conn, frame);
+    }
     const seq = ++this.accepted;
     this.lastPublish.set(conn, seq);
     this.pending.push({ conn, frame, seq });
@@ -493,6 +502,40 @@ export class Room {
     }
   }
 
+  /** Moves to the spare block of ids when the current one cannot give `n` more. */
+  private useSpare(n: number): void {
+    if (this.spareTop === undefined || this.info.lastId + n <= this.reserved) return;
+    this.reserved = this.spareTop;
+    this.info.lastId = this.spareTop - ID_BLOCK;
+    this.spareTop = undefined;
+  }
+
+  private sendEphemeral(conn: Publisher, frame: PublishFrame): void {
+    this.useSpare(1);
+    const key = `${conn.clientId}\n${frame.cid}`;
+    const dataJson = JSON.stringify(frame.data);
+    const record: VidgetRecord = { id: ++this.info.lastId, client_id: conn.clientId, created: Date.now(), username: conn.username, data: frame.data };
+    this.remember(key, record, false);
+    this.takeSpareBlock();
+    this.answer({ conn, cid: frame.cid, key, persisted: false, record, json: recordJson(record, dataJson), bytes: 0, outcome: 'new' }, false);
+  }
+
+  /** Half-way through a block of ephemeral ids, the next is taken, so the node rarely waits for one. */
+  private takeSpareBlock(): void {
+    if (this.spare !== undefined || this.reserved - this.info.lastId > ID_BLOCK / 2) return;
+    this.spare = this.store.takeIds!(this.name, ID_BLOCK).catch((error: unknown) => {
+      this.spare = undefined; // tried again on the next message
+      this.options.onError(error);
+      return undefined;
+    });
+    void this.spare.then((top) => {
+      if (top === undefined) return;
+      this.spare = undefined;
+      // Switch when the current block runs out (ids within a node keep increasing).
+      this.spareTop = top;
+    });
+  }
+
   /** Tells the publisher (and, for a new record, the room) how its publish went. */
   private answer(item: Item, storeFailed: boolean): void {
     const { conn, cid } = item;
@@ -539,6 +582,7 @@ export class Room {
 
   /** Makes sure `n` more ids can be handed out: one store write per {@link ID_BLOCK} ids. */
   private async reserveIds(n: number): Promise<void> {
+    this.useSpare(n);
     if (this.info.lastId + n <= this.reserved) return;
     if (this.store.shared) {
       // A block no other node hands out; ids within it increase on this node only.
