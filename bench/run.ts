@@ -13,6 +13,11 @@ import { searchBench, type SearchFigures } from './search-bench.js';
 import { socketBench } from './socket-bench.js';
 import { timelineBench } from './timeline-bench.js';
 import { tokenBench } from './token-bench.js';
+import { pgSearchBench } from './pg-search-bench.js';
+import pg from 'pg';
+import WebSocket from 'ws';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
@@ -28,8 +33,8 @@ function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
 }
 
 /** Forks a TypeScript worker, pinned (with all its threads) to one core where taskset exists. */
-function forkOn(core: number, script: string, args: string[] = [], execArgv: string[] = []): ChildProcess {
-  const child = fork(join(here, script), args, { execArgv: ['--import', 'tsx', ...execArgv] });
+function forkOn(core: number, script: string, args: string[] = [], execArgv: string[] = [], env: Record<string, string> = {}): ChildProcess {
+  const child = fork(join(here, script), args, { execArgv: ['--import', 'tsx', ...execArgv], env: { ...process.env, ...env } });
   if (PIN) spawnSync('taskset', ['-a', '-p', '-c', String(core), String(child.pid)], { stdio: 'ignore' });
   return child;
 }
@@ -69,6 +74,95 @@ async function measure(kind: Kind, job: JobSpec, targetArgs: string[] = []): Pro
   } finally {
     target.kill();
   }
+}
+
+/**
+ * Like {@link measure}, with `nodes` server processes of one deployment (PostgreSQL schema and
+ * Redis prefix of their own, both nodes on core 0): the job's clients spread over their ports,
+ * server CPU is the sum over the nodes.
+ */
+async function measureNodes(kind: Kind, job: JobSpec, nodes: number): Promise<Measured> {
+  const tag = `${process.pid}_${Date.now().toString(36)}`;
+  const env = { BENCH_PG_SCHEMA: `vidget_bench_${tag}`, BENCH_REDIS_PREFIX: `vidget-bench-${tag}:` };
+  // One node first: it creates the schema, the others find it made.
+  const targets = [forkOn(0, 'target-server.ts', [kind], ['--expose-gc'], env)];
+  const ports = [(await new Promise<{ port: number }>((resolve) => targets[0]!.once('message', resolve))).port];
+  for (let i = 1; i < nodes; i++) {
+    targets.push(forkOn(0, 'target-server.ts', [kind], ['--expose-gc'], env));
+    ports.push((await new Promise<{ port: number }>((resolve) => targets[i]!.once('message', resolve))).port);
+  }
+  const clients = (clientWorker ??= forkOn(1, 'client-worker.ts'));
+  const cpuMs = async () => {
+    let ms = 0;
+    for (const target of targets) {
+      const { cpu } = await ask<{ cpu: { user: number; system: number } }>(target, { cmd: 'cpu' });
+      ms += (cpu.user + cpu.system) / 1000;
+    }
+    return ms;
+  };
+  try {
+    await ask<{ ready: true }>(clients, { ...job, kind, port: ports[0]!, ports });
+    const before = await cpuMs();
+    const result = await ask<JobResult>(clients, { cmd: 'go' });
+    const cpu = (await cpuMs()) - before;
+    return { ...result, cpuUsPerDelivery: (cpu * 1000) / Math.max(1, result.deliveries), bytesPerConnection: 0 };
+  } finally {
+    for (const target of targets) target.kill();
+    await dropBenchSchema(env.BENCH_PG_SCHEMA);
+  }
+}
+
+/** Drops a bench deployment's schema and its Redis keys (`vidget_bench_<tag>`, `vidget-bench-<tag>:`). */
+async function dropBenchSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  client.on('error', () => {});
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redis.on('error', () => {});
+  const keys = await redis.keys(`vidget-bench-${schema.slice('vidget_bench_'.length)}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+}
+
+/** Two Vidget nodes, 20 clients on each in one room; SIGKILL one; ms until the other's clients all see 20. */
+async function presenceConvergence(runs: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const tag = `${process.pid}_c${run}_${Date.now().toString(36)}`;
+    const env = { BENCH_PG_SCHEMA: `vidget_bench_${tag}`, BENCH_REDIS_PREFIX: `vidget-bench-${tag}:` };
+    const a = forkOn(0, 'target-server.ts', ['vidget'], [], env);
+    const portA = (await new Promise<{ port: number }>((resolve) => a.once('message', resolve))).port;
+    const b = forkOn(0, 'target-server.ts', ['vidget'], [], env);
+    const portB = (await new Promise<{ port: number }>((resolve) => b.once('message', resolve))).port;
+    const counts = new Map<WebSocket, number>();
+    const open = (port: number, n: number) =>
+      new Promise<WebSocket>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/parties/bench/conv?_pk=p${run}x${n}`);
+        ws.on('message', (data) => {
+          const f = JSON.parse(data.toString()) as { type: string; count?: number };
+          if (f.type === 'presence') counts.set(ws, f.count!);
+        });
+        ws.on('error', () => {});
+        ws.once('open', () => resolve(ws));
+      });
+    const onA = await Promise.all(Array.from({ length: 20 }, (_, n) => open(portA, n)));
+    await Promise.all(Array.from({ length: 20 }, (_, n) => open(portB, 100 + n)));
+    const all = (want: number) => onA.every((ws) => counts.get(ws) === want);
+    // Polled every 10 ms: the bench's own timer, not a synchronisation in a test.
+    const wait = (want: number) => new Promise<void>((resolve) => { const t = setInterval(() => all(want) && (clearInterval(t), resolve()), 10); });
+    await wait(40);
+    const killed = performance.now();
+    b.kill('SIGKILL');
+    await wait(20);
+    times.push(performance.now() - killed);
+    for (const ws of onA) ws.terminate();
+    a.kill();
+    await dropBenchSchema(env.BENCH_PG_SCHEMA);
+  }
+  return times;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -186,6 +280,68 @@ out(`| honest viewer publish→ack p50 ms | ${fmt(med((r) => r.p50), 2)} | ${fmt
 out(`| honest viewer publish→ack p99 ms | ${fmt(med((r) => r.p99), 2)} | ${fmt(med((r) => r.quietP99), 2)} | **${fmt(med((r) => r.p99) / med((r) => r.quietP99), 2)}×** |`);
 out(`| slowest ack of the warm-up (index builds hold the write lock), ms | ${fmt(med((r) => r.warmMaxMs))} | | |`);
 out(`| attack searches answered (of which query_timeout) | ${fmt(med((r) => r.searches))} (${fmt(med((r) => r.timeouts))}) | | |`);
+
+// Several nodes (issue 12): PostgreSQL and Redis, when this machine has them.
+const servicesReason = await (async () => {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.end();
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => {});
+    await redis.connect();
+    redis.disconnect();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+})();
+out(`\n## 5. Several nodes: PostgreSQL records, Redis fan-out and presence`);
+if (servicesReason) out(`Skipped: PostgreSQL or Redis is not reachable here (${servicesReason}).`);
+else {
+  out(`Two server processes of one deployment (both pinned to core 0; clients on core 1; PostgreSQL 15 and Redis 7 of this machine unpinned).`);
+  out(`Socket.IO runs with \`@socket.io/redis-adapter\` on the same Redis. Server CPU is summed over the two processes.`);
+  const two = async (title: string, job: JobSpec, metrics: Metric[]) => {
+    const kinds: Kind[] = ['vidget', 'socket.io'];
+    const results: Record<string, Measured[]> = { vidget: [], 'socket.io': [] };
+    for (let run = 0; run < RUNS; run++) for (const kind of kinds) results[kind]!.push(await measureNodes(kind, job, 2));
+    out(`\n### ${title}`);
+    out(`| system | ${metrics.map(([name, , , better]) => `${name} (${better} is better) | ÷ Socket.IO`).join(' | ')} |`);
+    out(`|---|${metrics.map(() => '---|---').join('|')}|`);
+    for (const kind of kinds) {
+      const cells = metrics.map(([, pick, digits]) => `${stat(results[kind]!.map(pick), digits)} | ${fmt(median(results[kind]!.map(pick)) / median(results['socket.io']!.map(pick)), 2)}×`);
+      out(`| ${NAMES[kind]} | ${cells.join(' | ')} |`);
+    }
+  };
+  await two('Fan-out across 2 nodes: publisher on node A, 100 subscribers split over A and B, saturation (64 in flight)', { type: 'fanout', subscribers: 100, messages: quick ? 500 : 3000, rate: 0, window: 64 }, throughput);
+  await two(`Fan-out across 2 nodes, 1,000 msg/s offered (${quick ? 300 : 2000} messages): publish→receive latency`, { type: 'fanout', subscribers: 100, messages: quick ? 300 : 2000, rate: 1000, window: 0 }, latency);
+
+  const pgStored: Measured[] = [];
+  for (let run = 0; run < RUNS; run++) pgStored.push(await measureNodes('vidget', { type: 'persist', clients: 50, messages: PUBS, window: 32 }, 1));
+  out(`\n### Persistent publishes into PostgreSQL, acked after commit (one node)`);
+  out(`| figure | Vidget on PostgreSQL | target | ratio |`);
+  out(`|---|---|---|---|`);
+  out(`| acked records/s, 50 publishers × 32 unacked each (${fmt(PUBS)} records, one room each) | ${stat(pgStored.map(perSec))} | 10,000 | ${fmt(median(pgStored.map(perSec)) / 10_000, 2)}× |`);
+  out(`| publish→ack p50 / p99 ms | ${fmt(median(pgStored.map((r) => r.p50)), 1)} / ${fmt(median(pgStored.map((r) => r.p99)), 1)} | | |`);
+  out(`| server CPU µs per stored record (the node; PostgreSQL's own not counted) | ${fmt(median(pgStored.map((r) => r.cpuUsPerDelivery)), 1)} | | |`);
+
+  const conv = await presenceConvergence(quick ? 1 : 3);
+  out(`\n### Presence after a node is SIGKILLed (20 clients on each of 2 nodes; time until the survivors' count drops)`);
+  out(`| figure | Vidget | bound | ratio |`);
+  out(`|---|---|---|---|`);
+  out(`| convergence, s (runs: ${conv.map((x) => fmt(x / 1000, 1)).join(', ')}) | ${fmt(median(conv) / 1000, 1)} | 10 s (node TTL 6 s + heartbeat 2 s) | ${fmt(median(conv) / 10_000, 2)}× |`);
+
+  const pgSearch = await pgSearchBench({ records: quick ? 50_000 : 1_000_000, url: DATABASE_URL });
+  out(`\n### Search over ${fmt(pgSearch.records)} records in one room (PostgreSQL)`);
+  out(`Per-room expression indexes earned by 3 slow searches, built CONCURRENTLY (publishes go on); after VACUUM ANALYZE, as autovacuum leaves a loaded table.`);
+  out(`| figure | Vidget on PostgreSQL | baseline: before any auto-index | ratio |`);
+  out(`|---|---|---|---|`);
+  out(`| append, records/s (batches of 1,000, one append_records call each) | ${fmt(pgSearch.appendPerSec)} | | |`);
+  for (const q of pgSearch.queries) out(`| ${q.name}: p50 / p99 ms (${q.runs} runs) | ${fmt(q.p50, 1)} / ${fmt(q.p99, 1)} | ${fmt(q.baselineP50, 1)} | ${fmt(q.p50 / q.baselineP50, 3)}× |`);
+  out(`| longest auto-index build, ms (CONCURRENTLY) | ${fmt(pgSearch.indexBuildMs)} | | |`);
+}
 
 // The widget host's cue timeline.
 const tl = timelineBench({ seconds: quick ? 600 : 3600 });

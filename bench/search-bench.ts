@@ -17,8 +17,8 @@ export interface SearchFigures {
   dir: string;
 }
 
-const OPTIONS = ['a', 'b', 'c', 'd', 'e'];
-const row = (i: number): StoredRecord => ({
+export const OPTIONS = ['a', 'b', 'c', 'd', 'e'];
+export const row = (i: number): StoredRecord => ({
   id: i + 1,
   client_id: `c${i % 5000}`,
   cid: `m${i}`,
@@ -27,7 +27,7 @@ const row = (i: number): StoredRecord => ({
   data: { score: (i * 7919) % 1000, option: OPTIONS[i % 5]!, liked: i % 2 === 0, text: `message number ${i}` },
 });
 
-const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+export const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
@@ -41,7 +41,7 @@ function time(fn: () => unknown): number {
   return performance.now() - t;
 }
 
-const queriesFor = (records: number): Array<[string, SearchQuery, number]> => [
+export const queriesFor = (records: number): Array<[string, SearchQuery, number]> => [
   ['filter data.score > 500, sort data.score desc, limit 10', { filters: [{ field: 'data.score', operator: '>', value: 500 }], sortField: 'data.score', sortOrder: 'desc', limit: 10 }, 30],
   ['filter data.option = "b", sort created desc, limit 10', { filters: [{ field: 'data.option', operator: '=', value: 'b' }], sortField: 'created', sortOrder: 'desc', limit: 10 }, 30],
   ['filter data.score in (1,2,3), limit 10', { filters: [{ field: 'data.score', operator: 'in', value: [1, 2, 3] }], limit: 10 }, 30],

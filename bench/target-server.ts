@@ -7,9 +7,21 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { SqliteStore, createServer } from '../src/server/index.js';
+import { PostgresStore, SqliteStore, createServer } from '../src/server/index.js';
+import { RedisBus } from '../src/server/bus/redis-bus.js';
+import { RedisPresence } from '../src/server/bus/redis-presence.js';
 
 const kind = process.argv[2];
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function clusterServices(schema: string, prefix: string | undefined) {
+  const store = new PostgresStore({ connectionString: DATABASE_URL, schema });
+  if (!prefix) return { store };
+  const bus = await RedisBus.connect({ url: REDIS_URL, prefix });
+  const presence = await RedisPresence.connect({ url: REDIS_URL, prefix, nodeId: bus.nodeId });
+  return { store, bus, presence };
+}
 let port: number;
 /** Resolves when the index builds asked for so far are done (Vidget's SQLite store; others have none). */
 let indexesSettled = async (): Promise<void> => {};
@@ -18,9 +30,12 @@ if (kind === 'vidget') {
   // An existing data directory (the search bench's million-record room) for the attack run, whose
   // store builds the indexes the attack earns back to back (buildGap 0), during its warm-up.
   const dataDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), 'vidget-bench-'));
+  // A node of a deployment (issue 12): records in PostgreSQL, and with a Redis prefix the bus and presence.
+  const cluster = process.env.BENCH_PG_SCHEMA ? await clusterServices(process.env.BENCH_PG_SCHEMA, process.env.BENCH_REDIS_PREFIX) : {};
   const server = await createServer({
     port: 0,
     dataDir,
+    ...cluster,
     ...(process.argv[3] ? { store: new SqliteStore(join(dataDir, 'vidget.db'), { autoIndex: { buildGap: 0 } }) } : {}),
     rateLimit: { perSecond: 1e9, burst: 1e9 },
     maxConnectionsPerIp: 1e9,
@@ -49,6 +64,13 @@ if (kind === 'vidget') {
   const { Server } = await import('socket.io');
   const http = createHttpServer();
   const sio = new Server(http, { transports: ['websocket'], perMessageDeflate: false, serveClient: false });
+  if (process.env.BENCH_REDIS_PREFIX) {
+    // Several nodes: Socket.IO's own Redis adapter on the same Redis.
+    const { createAdapter } = await import('@socket.io/redis-adapter');
+    const { Redis } = await import('ioredis');
+    const pub = new Redis(REDIS_URL);
+    sio.adapter(createAdapter(pub, pub.duplicate(), { key: process.env.BENCH_REDIS_PREFIX }));
+  }
   sio.on('connection', (socket) => {
     socket.on('join', (room: string, ack: () => void) => {
       void socket.join(room);
