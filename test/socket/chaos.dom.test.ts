@@ -6,13 +6,15 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createNetServer } from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
 import type { VidgetRecord } from '../../src/protocol/index.js';
 import { WidgetSocket } from '../../src/socket/index.js';
 import { until } from '../helpers/wait.js';
 import { tempDir } from '../server/helpers.js';
 import { openConfig } from '../server/server-process.js';
+import { Cluster, servicesMissing } from '../server/scale/cluster.js';
+import { TcpBalancer } from '../helpers/tcp-balancer.js';
 
 const SOAK = process.env.VIDGET_SOAK === '1';
 const ROOMS = 10;
@@ -31,8 +33,8 @@ const freePort = () =>
   });
 
 /** The real server (`src/server/cli.ts`) as a child process, so it can be SIGKILLed. */
-async function startProcess(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts'], { env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, STATIC_DIR: 'test/fixtures', VIDGET_CONFIG: CONFIG, VIDGET_RATE_CONNECTS: '1000000/1000000', VIDGET_RATE_ADDRESS_FRAMES: '1000000/1000000' }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startProcess(port: number, dataDir: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts'], { env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir, STATIC_DIR: 'test/fixtures', VIDGET_CONFIG: CONFIG, VIDGET_RATE_CONNECTS: '1000000/1000000', VIDGET_RATE_ADDRESS_FRAMES: '1000000/1000000' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   for await (const chunk of child.stdout!) {
     out += chunk;
@@ -41,16 +43,73 @@ async function startProcess(port: number, dataDir: string): Promise<ChildProcess
   return child;
 }
 
-test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed ${KILLS} times: every publish stored once, in order, seen by all`, { timeout: SOAK ? 600_000 : 120_000 }, async (t) => {
+/** Where the clients connect, and how one server process is SIGKILLed and started again. */
+interface Deployment {
+  port: number;
+  killOne(): Promise<void>;
+  stop(): void;
+}
+
+/** One process on SQLite, killed and restarted on the same port and data. */
+async function single(): Promise<Deployment> {
   const port = await freePort();
   const dataDir = tempDir();
   let server = await startProcess(port, dataDir);
+  return {
+    port,
+    async killOne() {
+      server.kill('SIGKILL');
+      await once(server, 'exit');
+      server = await startProcess(port, dataDir);
+    },
+    stop: () => server.kill('SIGKILL'),
+  };
+}
+
+/** Two processes on PostgreSQL and Redis behind a round-robin balancer; each kill takes the other one. */
+async function cluster(): Promise<Deployment & { destroy(): Promise<void> }> {
+  const deployment = new Cluster();
+  const ports = [await freePort(), await freePort()];
+  const servers = await Promise.all(ports.map((port) => startProcess(port, tempDir(), deployment.env)));
+  const balancer = new TcpBalancer(ports);
+  const port = await balancer.listen();
+  let kills = 0;
+  return {
+    port,
+    async killOne() {
+      const i = kills++ % 2;
+      servers[i]!.kill('SIGKILL');
+      await once(servers[i]!, 'exit');
+      servers[i] = await startProcess(ports[i]!, tempDir(), deployment.env);
+    },
+    stop: () => servers.forEach((s) => s.kill('SIGKILL')),
+    async destroy() {
+      await balancer.close();
+      await deployment.destroy();
+    },
+  };
+}
+
+const clusterMissing = await servicesMissing();
+if (clusterMissing) console.log(`# skipping chaos across nodes: ${clusterMissing}`);
+test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed ${KILLS} times: every publish stored once, in order, seen by all`, { timeout: SOAK ? 600_000 : 120_000 }, async (t) => {
+  await chaos(t, await single());
+});
+
+test(`chaos across nodes: two processes on PostgreSQL and Redis behind a balancer, one SIGKILLed ${KILLS} times: every publish stored once, in order, seen by all`, { timeout: 600_000, skip: clusterMissing ?? false }, async (t) => {
+  const deployment = await cluster();
+  t.after(() => deployment.destroy());
+  await chaos(t, deployment);
+});
+
+async function chaos(t: TestContext, deployment: Deployment): Promise<void> {
+  const { port } = deployment;
   const sockets: WidgetSocket[] = [];
   const seen: Array<Set<number>> = [];
   const unrecovered: number[] = [];
   t.after(() => {
     for (const s of sockets) s.close();
-    server.kill('SIGKILL');
+    deployment.stop();
   });
 
   for (let i = 0; i < ROOMS * PER_ROOM; i++) {
@@ -85,10 +144,8 @@ test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed $
   const perKill = Math.floor((PUBLISHES * ROOMS * PER_ROOM) / (KILLS + 1));
   while (kills < KILLS) {
     await until(() => made >= perKill * (kills + 1) && sockets.every((s) => s.state === 'running'), 'publishes before the next kill', 60_000);
-    server.kill('SIGKILL');
-    await once(server, 'exit');
+    await deployment.killOne();
     kills++;
-    server = await startProcess(port, dataDir);
   }
   await publishing;
   // Everything queued goes out once the sockets are back.
@@ -127,4 +184,4 @@ test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed $
   assert.deepEqual(unrecovered, [], 'no client was told it has a gap');
   t.diagnostic(`chaos: ${kills} SIGKILLs survived, ${made} publishes made, ${rooms.flat().length} records checked: 0 lost, 0 duplicated`);
   assert.equal(rooms.flat().length, made);
-});
+}
