@@ -1,6 +1,7 @@
-// `npm test`: typecheck, then the three suites (node, happy-dom, Chromium) in turn. Prints each
-// suite's output as it runs and ends with one line "tests: N passed, N failed, N skipped";
-// exits non-zero if anything failed. `npm test -- node dom` runs only the named suites.
+// `npm test`: typecheck, then the three suites (node, happy-dom,
+// Chromium) in turn. Prints each suite's output as it runs and ends with one line
+// "tests: N passed, N failed, N skipped"; exits non-zero if anything failed.
+// `npm test -- node dom` runs only the named suites.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,8 @@ const domFiles = find('test', (n) => n.endsWith('.dom.test.ts'));
 const nodeTest = ['--test', '--test-reporter=spec'];
 
 const suites = {
-  types: { cmd: 'npx', args: ['tsc', '--noEmit', '-p', 'tsconfig.json'] },
+  // TypeScript 7 (`typescript7`); the `typescript` package is 6, for the tools that need its API.
+  types: { cmd: process.execPath, args: ['node_modules/typescript7/bin/tsc', '--noEmit', '-p', 'tsconfig.json'] },
   node: { cmd: process.execPath, args: ['--import', 'tsx', ...nodeTest, ...nodeFiles], files: nodeFiles },
   dom: { cmd: process.execPath, args: ['--import', 'tsx', '--import', './test/setup/happy-dom.ts', ...nodeTest, ...domFiles], files: domFiles },
   browser: { cmd: 'npx', args: ['wtr'], env: { NODE_OPTIONS: '--import tsx' } },

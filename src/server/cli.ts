@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `vidget` command (`npm start`, `npm run serve`, `npm run vidget -- …`):
  *   vidget [serve]                         start the server, configured from the environment
