@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { measureBundle } from '../scripts/bundle-sizes.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
 import { chromium } from 'playwright-core';
-import { createServer, type Action, type VidgetServer } from '../src/server/index.js';
+import { createServer, type Action } from '../src/server/index.js';
 
 export interface SocketFigures {
   /** dist/vidget.js: player, widget host, socket, protocol and Lit. */

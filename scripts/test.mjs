@@ -1,4 +1,4 @@
-// `npm test`: typecheck, then the three suites (node, happy-dom,
+// `npm test`: typecheck, lint (ESLint, Prettier), then the three suites (node, happy-dom,
 // Chromium) in turn. Prints each suite's output as it runs and ends with one line
 // "tests: N passed, N failed, N skipped"; exits non-zero if anything failed.
 // `npm test -- node dom` runs only the named suites.
@@ -19,6 +19,7 @@ const nodeTest = ['--test', '--test-reporter=spec'];
 const suites = {
   // TypeScript 7 (`typescript7`); the `typescript` package is 6, for the tools that need its API.
   types: { cmd: process.execPath, args: ['node_modules/typescript7/bin/tsc', '--noEmit', '-p', 'tsconfig.json'] },
+  lint: { cmd: 'npm', args: ['run', '--silent', 'lint'] },
   node: { cmd: process.execPath, args: ['--import', 'tsx', ...nodeTest, ...nodeFiles], files: nodeFiles },
   dom: { cmd: process.execPath, args: ['--import', 'tsx', '--import', './test/setup/happy-dom.ts', ...nodeTest, ...domFiles], files: domFiles },
   browser: { cmd: 'npx', args: ['wtr'], env: { NODE_OPTIONS: '--import tsx' } },
@@ -48,6 +49,7 @@ for (const name of chosen) {
     continue;
   }
   const { code, out } = await run(name, suite);
+  // eslint-disable-next-line no-control-regex -- the terminal colour codes to strip
   const plain = out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
   if (name === 'node' || name === 'dom') {
     const n = (label) => Number(plain.match(new RegExp(`^ℹ ${label} (\\d+)$`, 'm'))?.[1] ?? 0);

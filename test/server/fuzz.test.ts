@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import WebSocket from 'ws';
 import { CloseCode, ErrorCode, validateQuery, type ServerFrame, type VidgetRecord } from '../../src/protocol/index.js';
 import type { VidgetServer } from '../../src/server/index.js';
 import { startServer, TestClient } from './helpers.js';

@@ -60,6 +60,7 @@ export class SocketServer {
       maxPayload: options.maxFrameBytes * 2,
     });
     // Shared handlers (`this` is the socket), not closures per connection: idle memory counts.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- `this` in the handlers is the socket
     const self = this;
     this.onPong = function (this: WebSocket) {
       self.connectionOf.get(this)!.alive = true;
