@@ -18,7 +18,12 @@ function vidgetPlugin() {
         const init = properties?.initializer;
         if (init && ts.isObjectLiteralExpression(init)) {
           const internal = init.properties
-            .filter((p) => ts.isPropertyAssignment(p) && ts.isObjectLiteralExpression(p.initializer) && p.initializer.properties.some((o) => ts.isPropertyAssignment(o) && o.name.getText() === 'state' && o.initializer.kind === ts.SyntaxKind.TrueKeyword))
+            .filter(
+              (p) =>
+                ts.isPropertyAssignment(p) &&
+                ts.isObjectLiteralExpression(p.initializer) &&
+                p.initializer.properties.some((o) => ts.isPropertyAssignment(o) && o.name.getText() === 'state' && o.initializer.kind === ts.SyntaxKind.TrueKeyword),
+            )
             .map((p) => p.name.getText());
           states.set(`${moduleDoc.path}#${node.name.text}`, new Set(internal));
         }
@@ -50,8 +55,7 @@ function vidgetPlugin() {
     packageLinkPhase({ customElementsManifest }) {
       // An event the analyzer found as `dispatchEvent(new PlayerErrorEvent(…))` has no name; the
       // class's `@fires` tag says it.
-      for (const module of customElementsManifest.modules)
-        for (const declaration of module.declarations ?? []) if (declaration.events) declaration.events = declaration.events.filter((e) => e.name);
+      for (const module of customElementsManifest.modules) for (const declaration of module.declarations ?? []) if (declaration.events) declaration.events = declaration.events.filter((e) => e.name);
       // The package ships the compiled modules (lib/), not the TypeScript the analyzer read.
       const shipped = (path) => path.replace(/^\/?((?:src|widgets)\/.*)\.[jt]s$/, 'lib/$1.js');
       const relink = (value) => {

@@ -23,7 +23,12 @@ export default defineConfig(({ mode }) =>
             // Whitespace too: Vite leaves it (and keeps /* @__PURE__ */ marks) in an ES library for
             // the bundlers that consume it, but this bundle goes to browsers as it is (a script tag);
             // npm users import src/ and bundle it themselves.
-            output: { minify: true, comments: { annotation: false }, manualChunks: (id: string) => (/\/partysocket\//.test(id) ? 'partysocket' : /\/widgets\/|\/sandbox-|\/socket\/(transport|offline-queue|client-id)\.|\/protocol\/query\./.test(id) ? undefined : 'vidget-core') },
+            output: {
+              minify: true,
+              comments: { annotation: false },
+              manualChunks: (id: string) =>
+                /\/partysocket\//.test(id) ? 'partysocket' : /\/widgets\/|\/sandbox-|\/socket\/(transport|offline-queue|client-id)\.|\/protocol\/query\./.test(id) ? undefined : 'vidget-core',
+            },
           },
         },
       }

@@ -19,7 +19,6 @@ export interface SocketFigures {
   bareMs: number;
 }
 
-
 async function freePort(): Promise<number> {
   const probe = createNetServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => probe.once('listening', resolve));
@@ -80,7 +79,12 @@ export async function socketBench({ queued }: { queued: number }): Promise<Socke
   // Page and bundle come from one server; the socket talks to another that starts later.
   const pages = await createServer({ port: 0, dataDir: join(work, 'pages'), staticDir: join(work, 'static'), log: () => {} });
   const port = await freePort();
-  const limits = { projects: (id: string) => ({ id, anonymous: ['read', 'publish', 'search'] as Action[] }), rateLimit: { perSecond: 1e6, burst: 1e6 }, rates: { connectsPerAddress: { perSecond: 1e6, burst: 1e6 }, framesPerAddress: { perSecond: 1e6, burst: 1e6 } }, log: () => {} };
+  const limits = {
+    projects: (id: string) => ({ id, anonymous: ['read', 'publish', 'search'] as Action[] }),
+    rateLimit: { perSecond: 1e6, burst: 1e6 },
+    rates: { connectsPerAddress: { perSecond: 1e6, burst: 1e6 }, framesPerAddress: { perSecond: 1e6, burst: 1e6 } },
+    log: () => {},
+  };
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();

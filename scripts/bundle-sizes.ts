@@ -35,7 +35,12 @@ interface OutputChunk {
 export async function measureBundle(outDir: string): Promise<BundleSizes> {
   const result = await build({ logLevel: 'silent', mode: 'lib', build: { outDir, emptyOutDir: true } });
   const outputs = (Array.isArray(result) ? result : [result]) as Array<{ output: OutputChunk[] }>;
-  const chunks = new Map(outputs.flatMap((o) => o.output).filter((c) => c.type === 'chunk').map((c) => [c.fileName, c]));
+  const chunks = new Map(
+    outputs
+      .flatMap((o) => o.output)
+      .filter((c) => c.type === 'chunk')
+      .map((c) => [c.fileName, c]),
+  );
   const root = `${process.cwd()}/`;
   const size = (chunk: OutputChunk): ChunkSize => ({
     name: chunk.fileName,

@@ -7,10 +7,12 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const find = (dir, test) =>
-  readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? find(path, test) : test(name) ? [path] : [];
-  }).sort();
+  readdirSync(dir)
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? find(path, test) : test(name) ? [path] : [];
+    })
+    .sort();
 
 const nodeFiles = find('test', (n) => n.endsWith('.test.ts') && !n.endsWith('.dom.test.ts') && !n.endsWith('.browser.test.ts'));
 const domFiles = find('test', (n) => n.endsWith('.dom.test.ts'));

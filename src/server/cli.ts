@@ -21,7 +21,9 @@ const USAGE = `usage:
   vidget --help
 
 environment:
-${Object.entries(ENVIRONMENT).map(([name, meaning]) => `  ${name.padEnd(30)} ${meaning}`).join('\n')}
+${Object.entries(ENVIRONMENT)
+  .map(([name, meaning]) => `  ${name.padEnd(30)} ${meaning}`)
+  .join('\n')}
 `;
 
 /** The project `id` from the configuration the server would use. */
@@ -52,7 +54,9 @@ function mint(args: string[]): void {
 async function serve(): Promise<void> {
   const options = optionsFromEnv(process.env);
   const server: VidgetServer = await createServer(options);
-  console.log(`Vidget server on ${server.url}  (sockets: ${server.wsUrl}/parties/<project>/<room>, data: ${options.dataDir}, static: ${options.staticDir ?? 'none'}, projects: ${options.configFile ?? 'demo (no vidget.config.json)'})`);
+  console.log(
+    `Vidget server on ${server.url}  (sockets: ${server.wsUrl}/parties/<project>/<room>, data: ${options.dataDir}, static: ${options.staticDir ?? 'none'}, projects: ${options.configFile ?? 'demo (no vidget.config.json)'})`,
+  );
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

@@ -10,17 +10,7 @@ import { TokenBucket } from '../protocol/token-bucket.js';
 import { vidgetStore } from './idb-store.js';
 import type { OfflineQueue } from './offline-queue.js';
 import { randomId } from './random-id.js';
-import {
-  CountEvent,
-  DeleteEvent,
-  RecordEvent,
-  SocketCloseEvent,
-  SocketErrorEvent,
-  StateChangeEvent,
-  SyncedEvent,
-  type SocketState,
-  type WidgetSocketEventMap,
-} from './socket-events.js';
+import { CountEvent, DeleteEvent, RecordEvent, SocketCloseEvent, SocketErrorEvent, StateChangeEvent, SyncedEvent, type SocketState, type WidgetSocketEventMap } from './socket-events.js';
 
 /** Options of {@link WidgetSocket}. */
 export interface WidgetSocketOptions {
@@ -225,7 +215,10 @@ export class WidgetSocket extends EventTarget {
   search(call: SearchCall): Promise<SearchResponse> {
     const result = this.request(call.query);
     result
-      .then((answer) => call.success?.(answer), (error: VidgetError) => call.error?.(error))
+      .then(
+        (answer) => call.success?.(answer),
+        (error: VidgetError) => call.error?.(error),
+      )
       .catch((error: unknown) => console.error('vidget: a search callback threw', error));
     return result;
   }

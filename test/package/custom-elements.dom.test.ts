@@ -20,7 +20,10 @@ interface Declaration {
 
 function generate(): Declaration[] {
   const outdir = tempDir();
-  const run = spawnSync(process.execPath, ['node_modules/@custom-elements-manifest/analyzer/cem.js', 'analyze'], { encoding: 'utf8', env: { ...process.env, VIDGET_MANIFEST_DIR: relative(process.cwd(), outdir) } });
+  const run = spawnSync(process.execPath, ['node_modules/@custom-elements-manifest/analyzer/cem.js', 'analyze'], {
+    encoding: 'utf8',
+    env: { ...process.env, VIDGET_MANIFEST_DIR: relative(process.cwd(), outdir) },
+  });
   assert.equal(run.status, 0, run.stderr);
   const manifest = JSON.parse(readFileSync(join(outdir, 'custom-elements.json'), 'utf8')) as { modules: Array<{ declarations?: Declaration[] }> };
   return manifest.modules.flatMap((m) => m.declarations ?? []).filter((d) => d.customElement && d.tagName); // VidgetWidget, the base class, has no tag
@@ -50,6 +53,12 @@ test('custom-elements.json lists <vidget-player> and every built-in widget with 
   }
   const player = byTag.get('vidget-player')!;
   assert.deepEqual(player.attributes!.map((a) => a.name).sort(), ['config', 'for', 'project', 'server', 'token', 'user']);
-  assert.deepEqual(player.events!.map((e) => e.name), ['error']);
-  assert.ok(player.slots?.some((s) => s.name === ''), 'the default slot (the <video>)');
+  assert.deepEqual(
+    player.events!.map((e) => e.name),
+    ['error'],
+  );
+  assert.ok(
+    player.slots?.some((s) => s.name === ''),
+    'the default slot (the <video>)',
+  );
 });

@@ -81,10 +81,39 @@ test('the packed package, installed from its tarball into a new project: types, 
   const [packed] = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT)) as Array<{ filename: string; size: number; files: Array<{ path: string }> }>;
   const files = packed!.files.map((f) => f.path).sort();
   t.diagnostic(`tarball ${packed!.filename}: ${files.length} files, ${(packed!.size / 1024).toFixed(1)} KiB`);
-  assert.deepEqual(files.filter((f) => /^(test|bench|demo|scripts|src|public|data|\.ci)\//.test(f)), [], 'no tests, benches, demo, scripts or sources');
-  assert.deepEqual(files.filter((f) => /\.(ts|tsx|mts)$/.test(f) && !f.endsWith('.d.ts')), [], 'no TypeScript but .d.ts');
-  assert.deepEqual(files.filter((f) => f.startsWith('dist/') && !/^dist\/[\w-]+\.js$/.test(f)), [], 'of dist/, only the script bundle and its chunks (not the demo page)');
-  for (const needed of ['package.json', 'README.md', 'LICENSE', 'custom-elements.json', 'dist/vidget.js', 'lib/src/index.js', 'lib/src/index.d.ts', 'lib/src/define.js', 'lib/src/define.d.ts', 'lib/src/protocol/index.js', 'lib/src/protocol/index.d.ts', 'lib/src/server/index.js', 'lib/src/server/index.d.ts', 'lib/src/server/cli.js', 'lib/src/server/store/store-worker.js', 'lib/widgets/poll/poll.js']) {
+  assert.deepEqual(
+    files.filter((f) => /^(test|bench|demo|scripts|src|public|data|\.ci)\//.test(f)),
+    [],
+    'no tests, benches, demo, scripts or sources',
+  );
+  assert.deepEqual(
+    files.filter((f) => /\.(ts|tsx|mts)$/.test(f) && !f.endsWith('.d.ts')),
+    [],
+    'no TypeScript but .d.ts',
+  );
+  assert.deepEqual(
+    files.filter((f) => f.startsWith('dist/') && !/^dist\/[\w-]+\.js$/.test(f)),
+    [],
+    'of dist/, only the script bundle and its chunks (not the demo page)',
+  );
+  for (const needed of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'custom-elements.json',
+    'dist/vidget.js',
+    'lib/src/index.js',
+    'lib/src/index.d.ts',
+    'lib/src/define.js',
+    'lib/src/define.d.ts',
+    'lib/src/protocol/index.js',
+    'lib/src/protocol/index.d.ts',
+    'lib/src/server/index.js',
+    'lib/src/server/index.d.ts',
+    'lib/src/server/cli.js',
+    'lib/src/server/store/store-worker.js',
+    'lib/widgets/poll/poll.js',
+  ]) {
     assert.ok(files.includes(needed), `the tarball has ${needed}`);
   }
 
@@ -92,7 +121,22 @@ test('the packed package, installed from its tarball into a new project: types, 
   const app = join(work, 'app');
   write(app, 'package.json', JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }));
   const started = Date.now();
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed!.filename), `react@${version('react')}`, `react-dom@${version('react-dom')}`, `@types/react@${version('@types/react')}`, `@types/react-dom@${version('@types/react-dom')}`, `@types/node@${version('@types/node')}`], app);
+  run(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      join(work, packed!.filename),
+      `react@${version('react')}`,
+      `react-dom@${version('react-dom')}`,
+      `@types/react@${version('@types/react')}`,
+      `@types/react-dom@${version('@types/react-dom')}`,
+      `@types/node@${version('@types/node')}`,
+    ],
+    app,
+  );
   t.diagnostic(`npm install in the new project: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   assert.equal(existsSync(join(app, 'node_modules/tsx')), false, 'no TypeScript loader installed with vidget');
 
@@ -112,12 +156,20 @@ test('the packed package, installed from its tarball into a new project: types, 
   write(app, 'src/vidget-jsx.d.ts', readme.get('src/vidget-jsx.d.ts')!);
   write(app, 'src/Talk.tsx', readme.get('src/Talk.tsx')!);
   write(app, 'react.html', '<!doctype html><html lang="en"><meta charset="utf-8"><title>React</title><div id="root"></div><script type="module" src="/src/react-main.tsx"></script></html>');
-  write(app, 'src/react-main.tsx', `import { createRoot } from 'react-dom/client';\nimport { Talk } from './Talk';\n\ncreateRoot(document.getElementById('root')!).render(<Talk server={\`ws://\${location.host}\`} />);\n`);
+  write(
+    app,
+    'src/react-main.tsx',
+    `import { createRoot } from 'react-dom/client';\nimport { Talk } from './Talk';\n\ncreateRoot(document.getElementById('root')!).render(<Talk server={\`ws://\${location.host}\`} />);\n`,
+  );
   for (const n of [1, 2]) write(app, `public/talks/${n}.json`, JSON.stringify([{ id: `greet${n}`, type: 'greeting', start: 0, props: { name: `talk ${n}` } }]));
   mkdirSync(join(app, 'public'), { recursive: true });
   copyFileSync('test/fixtures/clip.webm', join(app, 'public/talk.webm'));
   // A Node file using the server API, checked with Node's own resolution.
-  write(app, 'server.ts', `import { createServer, createToken, type VidgetServer } from 'vidget/server';\nimport { validateQuery } from 'vidget/protocol';\n\nconst server: VidgetServer = await createServer({ port: 0 });\nconst { token } = createToken('0123456789abcdef0123456789abcdef', { project: 'demo', sub: 'me' });\nvalidateQuery({ limit: 1 });\nconsole.log(server.url, token);\nawait server.close();\n`);
+  write(
+    app,
+    'server.ts',
+    `import { createServer, createToken, type VidgetServer } from 'vidget/server';\nimport { validateQuery } from 'vidget/protocol';\n\nconst server: VidgetServer = await createServer({ port: 0 });\nconst { token } = createToken('0123456789abcdef0123456789abcdef', { project: 'demo', sub: 'me' });\nvalidateQuery({ limit: 1 });\nconsole.log(server.url, token);\nawait server.close();\n`,
+  );
 
   // 5. Type-check: the app as a Vite app does (bundler resolution, JSX), the server file as Node
   // does (nodenext); both with skipLibCheck off, so the package's own .d.ts are checked too.
@@ -128,7 +180,12 @@ test('the packed package, installed from its tarball into a new project: types, 
   run(process.execPath, [TSC, '-p', 'tsconfig.node.json'], app);
 
   // 6. Vite builds both pages from the installed package (not from the repo's sources).
-  await build({ root: app, configFile: false, logLevel: 'silent', build: { outDir: 'dist', emptyOutDir: true, rollupOptions: { input: { index: join(app, 'index.html'), react: join(app, 'react.html') } } } });
+  await build({
+    root: app,
+    configFile: false,
+    logLevel: 'silent',
+    build: { outDir: 'dist', emptyOutDir: true, rollupOptions: { input: { index: join(app, 'index.html'), react: join(app, 'react.html') } } },
+  });
   const bundled = readFileSync(join(app, 'dist/index.html'), 'utf8');
   assert.doesNotMatch(bundled, /wt-pkg|\/src\//, 'built, not served from sources');
 
@@ -163,6 +220,6 @@ test('the packed package, installed from its tarball into a new project: types, 
   assert.equal(await (await react.page.waitForFunction(widgetText('greet1'), null, { timeout: 15_000 })).jsonValue(), 'Hi talk 1');
   await react.page.click('button');
   assert.equal(await (await react.page.waitForFunction(widgetText('greet2'), null, { timeout: 15_000 })).jsonValue(), 'Hi talk 2');
-  assert.equal(await react.page.evaluate(widgetText('greet1')), undefined, 'the first talk\'s widget is gone');
+  assert.equal(await react.page.evaluate(widgetText('greet1')), undefined, "the first talk's widget is gone");
   assert.deepEqual(react.errors, []);
 });

@@ -137,8 +137,11 @@ describe('<vidget-player> lifecycle (moves, attribute changes, removal)', () => 
     const list = (entries: unknown[]) => URL.createObjectURL(new Blob([JSON.stringify(entries)], { type: 'application/json' }));
     player.config = list([{ id: 'one', type: 'room-probe', start: 0, end: 100 }]);
     await until(() => widgetIds(player).join() === 'one', 'the first list');
-    player.config = list([{ id: 'two', type: 'room-probe', start: 0, end: 100 }, { id: 'three', type: 'room-probe', start: 0, end: 100 }]);
+    player.config = list([
+      { id: 'two', type: 'room-probe', start: 0, end: 100 },
+      { id: 'three', type: 'room-probe', start: 0, end: 100 },
+    ]);
     await until(() => widgetIds(player).sort().join() === 'three,two', 'the second list');
-    expect(player.held().sockets).to.equal(2, 'the first list\'s socket was closed');
+    expect(player.held().sockets).to.equal(2, "the first list's socket was closed");
   });
 });

@@ -137,7 +137,10 @@ describe('auto-indexes in the store', () => {
     await search('real', 'data.score');
     const held = indexesIn(file);
     assert.equal(held.length, 3);
-    assert.ok(held.some((n) => n.endsWith(':value:score')), `real got its index: ${held}`);
+    assert.ok(
+      held.some((n) => n.endsWith(':value:score')),
+      `real got its index: ${held}`,
+    );
     assert.equal(held.filter((n) => n.endsWith(':value:a') || n.endsWith(':value:b')).length, 2, 'one junk index gave way');
     await server.close();
   });
@@ -162,7 +165,7 @@ describe('auto-indexes in the store', () => {
     await server.close();
   });
 
-  test('a build runs off the event loop: other rooms\' acks keep flowing, persistent ones wait for the write lock and none is refused', async () => {
+  test("a build runs off the event loop: other rooms' acks keep flowing, persistent ones wait for the write lock and none is refused", async () => {
     const { server, store } = await serverWith(tempDir(), {});
     await fillRoom(server, 'p/big', 120_000, (n) => ({ text: `message ${n} ${'z'.repeat(80)}` }));
     const searcher = await TestClient.joined(server, 'p', 'big');

@@ -24,7 +24,7 @@ describe('searches off the event loop', () => {
   });
   after(() => server.close());
 
-  test('while a long search runs, another room\'s publishes are acked at their usual pace', async () => {
+  test("while a long search runs, another room's publishes are acked at their usual pace", async () => {
     const searcher = await TestClient.joined(server, 'p', 'big');
     const viewer = await TestClient.joined(server, 'q', 'chat');
     await searcher.search({ limit: 1 }); // the worker is up: what follows measures the search, not a thread start

@@ -104,8 +104,7 @@ const recordJson = (r: VidgetRecord, dataJson: string): string =>
 /** Searches one connection may have waiting or running; more are refused with `rate_limited`. */
 const MAX_SEARCHES_PER_CONNECTION = 8;
 
-const encodeMsg = (record: string, persisted: boolean, own: boolean): Buffer =>
-  Buffer.from(`{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`);
+const encodeMsg = (record: string, persisted: boolean, own: boolean): Buffer => Buffer.from(`{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`);
 const framedMsg = (record: string, persisted: boolean, own: boolean): FramedMessage => new FramedMessage(encodeMsg(record, persisted, own));
 
 /**
@@ -387,7 +386,10 @@ export class Room {
     const toStore = items.filter((i) => i.persisted && i.outcome === 'new');
     if (toStore.length === 0) return true;
     try {
-      const results = await this.store.append(this.name, toStore.map((i) => ({ ...i.record!, cid: i.cid, dataJson: i.dataJson!, user_id: i.conn.identity.userId })));
+      const results = await this.store.append(
+        this.name,
+        toStore.map((i) => ({ ...i.record!, cid: i.cid, dataJson: i.dataJson!, user_id: i.conn.identity.userId })),
+      );
       results.forEach((result, n) => {
         const item = toStore[n]!;
         if (result.stored) {

@@ -75,11 +75,15 @@ export class SocketServer {
       self.closed(self.connectionOf.get(this)!);
     };
     // An idle reader whose token expired is closed too, so it comes back with a fresh one.
-    this.stopHeartbeat = startHeartbeat(this.wss.clients, (ws) => {
-      const conn = this.connectionOf.get(ws);
-      if (conn?.expired) conn.close(CloseCode.TokenExpired, 'token has expired');
-      return conn;
-    }, options.heartbeatMs);
+    this.stopHeartbeat = startHeartbeat(
+      this.wss.clients,
+      (ws) => {
+        const conn = this.connectionOf.get(ws);
+        if (conn?.expired) conn.close(CloseCode.TokenExpired, 'token has expired');
+        return conn;
+      },
+      options.heartbeatMs,
+    );
   }
 
   private readonly onPong: (this: WebSocket) => void;

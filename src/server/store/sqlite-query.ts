@@ -64,9 +64,7 @@ function filterSql(filter: ValidFilter, params: SqlValue[]): string {
     case 'exists': {
       const { field } = filter;
       // json_type is NULL only where the key is absent (a JSON null gives 'null').
-      const present = field.kind === 'data'
-        ? `json_type(data, ${jsonPath(field.path)}) IS NOT NULL`
-        : field.name === 'username' ? 'username IS NOT NULL' : '1';
+      const present = field.kind === 'data' ? `json_type(data, ${jsonPath(field.path)}) IS NOT NULL` : field.name === 'username' ? 'username IS NOT NULL' : '1';
       return value === false ? `NOT (${present})` : present;
     }
     case 'in': {
