@@ -22,7 +22,7 @@ export default defineConfig(({ mode }) =>
           rollupOptions: {
             // Whitespace too: Vite leaves it (and keeps /* @__PURE__ */ marks) in an ES library for
             // the bundlers that consume it, but this bundle goes to browsers as it is (a script tag);
-            // npm users import src/ and bundle it themselves.
+            // npm users import lib/ (npm run build:lib) and bundle it themselves.
             output: {
               minify: true,
               comments: { annotation: false },

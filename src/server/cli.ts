@@ -7,7 +7,7 @@
  *   vidget --help                          this, and every environment variable
  */
 import { parseArgs } from 'node:util';
-import { createServer, type VidgetServer } from './create-server.js';
+import { createServer, demoProject, loadSecret, type VidgetServer } from './create-server.js';
 import { ENVIRONMENT, optionsFromEnv } from './env-options.js';
 import { createToken } from './trust/create-token.js';
 import { loadProjects, type ProjectConfig } from './trust/project-config.js';
@@ -29,7 +29,12 @@ ${Object.entries(ENVIRONMENT)
 /** The project `id` from the configuration the server would use. */
 function project(id: string | undefined): ProjectConfig {
   const { configFile, dataDir } = optionsFromEnv(process.env);
-  if (!configFile) throw new Error(`no vidget.config.json (or VIDGET_CONFIG): the built-in demo project's secret is in ${dataDir}/secret`);
+  if (!configFile) {
+    // Without a configuration the server serves the built-in demo project, with the secret it
+    // keeps in the data folder: a newcomer's first token is for it.
+    if (id === 'demo') return demoProject(loadSecret(dataDir ?? './data'));
+    throw new Error(`no vidget.config.json (or VIDGET_CONFIG): the only project is the built-in "demo"`);
+  }
   const found = loadProjects(configFile).find((p) => p.id === id);
   if (!found) throw new Error(`no project "${id}" in ${configFile}`);
   if (!found.secret) throw new Error(`project "${id}" has no secret: its tokens are minted by your own backend`);

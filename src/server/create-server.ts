@@ -108,7 +108,11 @@ export function demoProject(secret: string): ProjectConfig {
 /** Default {@link StorageQuota}. */
 const DEFAULT_QUOTA: StorageQuota = { roomRecords: 100_000, roomBytes: 64 * 2 ** 20, projectRecords: 1_000_000, projectBytes: 2 ** 30 };
 
-function loadSecret(dataDir: string): string {
+/**
+ * The demo project's secret, kept in `<dataDir>/secret` (made there the first time), so tokens
+ * minted by `vidget token demo …` and the server agree, whichever runs first.
+ */
+export function loadSecret(dataDir: string): string {
   const file = join(dataDir, 'secret');
   try {
     return readFileSync(file, 'utf8').trim();

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
+import WebSocket from 'ws';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
 
 // What a new user gets from the registry: the package packed as `npm publish` would pack it,
@@ -67,12 +68,28 @@ async function stopVidget(child: ChildProcess): Promise<void> {
 }
 
 /** JS for the text a widget shows: a class widget's element renders in its own shadow root, a function widget in the wrapper's. */
+/** The first frame the server sends on a new connection to `url` (rejects if it closes first, saying why). */
+async function firstFrame(url: string): Promise<{ type: string; username?: string | null }> {
+  const ws = new WebSocket(url);
+  const closed = once(ws, 'close').then(([code, reason]) => {
+    throw new Error(`closed with ${code} ${String(reason)} before a frame`);
+  });
+  try {
+    const [data] = await Promise.race([once(ws, 'message'), closed]);
+    return JSON.parse(String(data));
+  } finally {
+    closed.catch(() => {});
+    ws.close();
+  }
+}
+
+/** JS for the text a widget shows: a class widget's element renders in its own shadow root, a function widget in the wrapper's. */
 const widgetText = (id: string) => `(() => {
   const root = document.querySelector('vidget-player')?.shadowRoot?.querySelector('.vidget-widget[data-widget-id="${id}"]')?.shadowRoot;
   return (root?.firstElementChild?.shadowRoot ?? root)?.textContent?.trim();
 })()`;
 
-test('the packed package, installed from its tarball into a new project: types, a Vite page, React, npx vidget and a socket', { timeout: 600_000 }, async (t) => {
+test('the packed package, installed from its tarball into a new project: types, a Vite page, React, npx vidget and a socket', { timeout: 300_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'vidget-pack-'));
   t.after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -144,9 +161,14 @@ test('the packed package, installed from its tarball into a new project: types, 
   mkdirSync(join(app, 'dist'));
   const help = run('npx', ['--no', '--', 'vidget', '--help'], app);
   for (const listed of ['vidget [serve]', 'vidget token', 'PORT', 'DATA_DIR', 'STATIC_DIR', 'VIDGET_CONFIG']) assert.ok(help.includes(listed), `--help lists ${listed}`);
-  const { child, url } = await startVidget(app, { STATIC_DIR: 'dist', DATA_DIR: join(work, 'data') });
+  const dataDir = join(work, 'data');
+  const { child, url } = await startVidget(app, { STATIC_DIR: 'dist', DATA_DIR: dataDir });
   t.after(() => stopVidget(child));
   const host = new URL(url).host;
+  // A newcomer's first token, for the built-in demo project, is one the running server accepts.
+  const token = run('npx', ['--no', '--', 'vidget', 'token', 'demo', 'alice', '--name', 'Alice'], app, { DATA_DIR: dataDir }).trim();
+  const hello = await firstFrame(`ws://${host}/parties/demo/first?_pk=newcomer&token=${token}`);
+  assert.deepEqual([hello.type, hello.username], ['hello', 'Alice']);
 
   // 4. The README's files, pointed at this server, and what the test adds around them.
   const readme = readmeFiles();
