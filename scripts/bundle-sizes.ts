@@ -17,7 +17,7 @@ export interface ChunkSize {
 /** The bundle in two parts: what a page loads at once, and what loads on demand. */
 export interface BundleSizes {
   /** dist/vidget.js and every chunk it imports statically (transitively): what a page pays up front. */
-  core: { files: string[]; bytes: number; gzip: number };
+  core: { files: string[]; bytes: number; gzip: number; modules: string[] };
   /** Every other chunk: widgets, the sandbox bridge, the socket transport, partysocket, shared parts. */
   lazy: ChunkSize[];
 }
@@ -53,7 +53,7 @@ export async function measureBundle(outDir: string): Promise<BundleSizes> {
   for (const file of core) for (const dep of chunks.get(file)!.imports ?? []) core.add(dep);
   const coreSizes = [...core].map((file) => size(chunks.get(file)!));
   return {
-    core: { files: [...core], bytes: coreSizes.reduce((n, c) => n + c.bytes, 0), gzip: coreSizes.reduce((n, c) => n + c.gzip, 0) },
+    core: { files: [...core], bytes: coreSizes.reduce((n, c) => n + c.bytes, 0), gzip: coreSizes.reduce((n, c) => n + c.gzip, 0), modules: coreSizes.flatMap((c) => c.modules) },
     lazy: [...chunks.values()].filter((c) => !core.has(c.fileName)).map(size),
   };
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { measureBundle } from '../../scripts/bundle-sizes.js';
 import { tempDir } from '../server/helpers.js';
@@ -26,4 +27,14 @@ test('bundle size budget: core ≤ 20 KB, partysocket ≤ 5 KB, each lazy chunk 
   assert.equal(partysocket.length, 1, 'partysocket in one lazy chunk');
   assert.ok(partysocket[0]!.gzip <= PARTYSOCKET, `partysocket's chunk is ${kb(partysocket[0]!.gzip)} gzipped, over ${kb(PARTYSOCKET)}`);
   for (const chunk of lazy.filter((c) => c !== partysocket[0])) assert.ok(chunk.gzip <= LAZY, `${chunk.name} is ${kb(chunk.gzip)} gzipped, over ${kb(LAZY)}`);
+});
+
+test('nothing of the widgets is left out of the bundle (a module run only for its side effects is dropped under package.json sideEffects)', async () => {
+  const { core, lazy } = await measureBundle(tempDir());
+  const bundled = new Set([...core.modules, ...lazy.flatMap((c) => c.modules)]);
+  const sources = (readdirSync('widgets', { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => `widgets/${f}`);
+  assert.deepEqual(
+    sources.filter((f) => !bundled.has(f)),
+    [],
+  );
 });

@@ -67,7 +67,6 @@ async function stopVidget(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** JS for the text a widget shows: a class widget's element renders in its own shadow root, a function widget in the wrapper's. */
 /** The first frame the server sends on a new connection to `url` (rejects if it closes first, saying why). */
 async function firstFrame(url: string): Promise<{ type: string; username?: string | null }> {
   const ws = new WebSocket(url);
@@ -83,9 +82,10 @@ async function firstFrame(url: string): Promise<{ type: string; username?: strin
   }
 }
 
+const PLAYER = `document.querySelector('vidget-player')`;
 /** JS for the text a widget shows: a class widget's element renders in its own shadow root, a function widget in the wrapper's. */
 const widgetText = (id: string) => `(() => {
-  const root = document.querySelector('vidget-player')?.shadowRoot?.querySelector('.vidget-widget[data-widget-id="${id}"]')?.shadowRoot;
+  const root = ${PLAYER}?.shadowRoot?.querySelector('.vidget-widget[data-widget-id="${id}"]')?.shadowRoot;
   return (root?.firstElementChild?.shadowRoot ?? root)?.textContent?.trim();
 })()`;
 
@@ -234,6 +234,9 @@ test('the packed package, installed from its tarball into a new project: types, 
   const vite = await open('/index.html', 'guestbook:');
   assert.equal(await (await vite.page.waitForFunction(widgetText('hi'), null, { timeout: 15_000 })).jsonValue(), 'Hello Vite');
   await vite.page.waitForFunction(`${widgetText('count')}?.startsWith('1 ')`, null, { timeout: 15_000 });
+  // The chat with its parts (the name line is an element of its own, defined by the chat).
+  const nameLine = `${PLAYER}.shadowRoot.querySelector('.vidget-widget[data-widget-id="talk"]')?.shadowRoot?.querySelector('vidget-chat')?.shadowRoot?.querySelector('vidget-name-line')?.shadowRoot?.querySelector('strong')?.textContent`;
+  assert.match(String(await (await vite.page.waitForFunction(nameLine, null, { timeout: 15_000 })).jsonValue()), /^Viewer \w{4}$/);
   assert.deepEqual(await vite.logged, { text: 'signed' }, 'the socket published, and the record came back');
   assert.deepEqual(vite.errors, []);
 

@@ -5,7 +5,7 @@ import type { Json, VidgetRecord } from '../../src/protocol/index.js';
 import type { WidgetSocket } from '../../src/socket/index.js';
 import { cardStyles } from '../shared/card-styles.js';
 import { connectionNote } from '../shared/connection-note.js';
-import '../shared/name-line.js';
+import { defineNameLine } from '../shared/name-line.js';
 import { senderName } from '../shared/sender-name.js';
 import { viewerNames } from '../shared/viewer-names.js';
 
@@ -252,4 +252,5 @@ export class VidgetChat extends VidgetWidget {
   }
 }
 
+defineNameLine();
 widgets.define('chat', VidgetChat);

@@ -6,7 +6,7 @@ import type { WidgetSocket } from '../../src/socket/index.js';
 import { cardStyles } from '../shared/card-styles.js';
 import { connectionNote } from '../shared/connection-note.js';
 import { displayName } from '../shared/display-name.js';
-import '../shared/name-line.js';
+import { defineNameLine } from '../shared/name-line.js';
 import { NAME_EVENT, viewerNames } from '../shared/viewer-names.js';
 
 /** One question of the quiz props. `answer` is the index of the right option, or its text. */
@@ -259,4 +259,5 @@ export class VidgetQuiz extends VidgetWidget {
   }
 }
 
+defineNameLine();
 widgets.define('quiz', VidgetQuiz);

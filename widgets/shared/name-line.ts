@@ -79,4 +79,11 @@ export class NameLine extends LitElement {
   }
 }
 
-if (!customElements.get('vidget-name-line')) customElements.define('vidget-name-line', NameLine);
+/**
+ * Defines `<vidget-name-line>` (once). Called by the widgets that use it, in their own modules: a
+ * module with side effects of its own would be dropped by bundlers (package.json's `sideEffects`
+ * names only vidget/define), and a widget module runs as a whole, being loaded on demand.
+ */
+export function defineNameLine(): void {
+  if (!customElements.get('vidget-name-line')) customElements.define('vidget-name-line', NameLine);
+}
