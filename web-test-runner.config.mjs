@@ -8,7 +8,6 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
 
-
 // Tests can stop and start the server (same port, same data) through /__test-server/stop|start.
 function vidgetServer() {
   let server;
@@ -21,7 +20,15 @@ function vidgetServer() {
     const unlimited = { perSecond: 1e6, burst: 1e6 };
     // Pages use many project ids: each is a project open to viewers without a token.
     const projects = (id) => ({ id, secret: 'wtr-secret-0123456789', anonymous: ['read', 'publish', 'search'] });
-    server = await createServer({ port, dataDir, devTokens: true, projects, staticDir: 'test/fixtures', log: () => {}, rates: { connectsPerAddress: unlimited, framesPerAddress: unlimited, requestsPerAddress: unlimited } });
+    server = await createServer({
+      port,
+      dataDir,
+      devTokens: true,
+      projects,
+      staticDir: 'test/fixtures',
+      log: () => {},
+      rates: { connectsPerAddress: unlimited, framesPerAddress: unlimited, requestsPerAddress: unlimited },
+    });
     port = server.port;
   };
   return {
@@ -61,8 +68,5 @@ export default {
       launchOptions: { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS },
     }),
   ],
-  plugins: [
-    esbuildPlugin({ ts: true, target: 'auto', tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) }),
-    vidgetServer(),
-  ],
+  plugins: [esbuildPlugin({ ts: true, target: 'auto', tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) }), vidgetServer()],
 };

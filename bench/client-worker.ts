@@ -249,7 +249,14 @@ class HonestViewer {
 
   static async connect(port: number): Promise<HonestViewer> {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/parties/honest/chat?_pk=honest`, { perMessageDeflate: false });
-    const synced = new Promise<void>((resolve) => ws.on('message', function wait(d: Buffer) { if (d.toString().includes('"synced"')) { ws.off('message', wait); resolve(); } }));
+    const synced = new Promise<void>((resolve) =>
+      ws.on('message', function wait(d: Buffer) {
+        if (d.toString().includes('"synced"')) {
+          ws.off('message', wait);
+          resolve();
+        }
+      }),
+    );
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     await synced;
     return new HonestViewer(ws);
@@ -299,9 +306,17 @@ async function attack(job: AttackJob): Promise<JobResult> {
   const q = percentiles(Float64Array.from(quiet), quiet.length);
   const a = percentiles(Float64Array.from(attacked), attacked.length);
   return {
-    deliveries: attacked.length, elapsedMs: performance.now() - start, p50: a.p50, p99: a.p99, missing: 0, connectMs: 0,
-    quietP50: q.p50, quietP99: q.p99, warmMaxMs,
-    searches: attackers.reduce((n, x) => n + x.rounds, 0) * worstSearches(0).length, timeouts: attackers.reduce((n, x) => n + x.timeouts, 0),
+    deliveries: attacked.length,
+    elapsedMs: performance.now() - start,
+    p50: a.p50,
+    p99: a.p99,
+    missing: 0,
+    connectMs: 0,
+    quietP50: q.p50,
+    quietP99: q.p99,
+    warmMaxMs,
+    searches: attackers.reduce((n, x) => n + x.rounds, 0) * worstSearches(0).length,
+    timeouts: attackers.reduce((n, x) => n + x.timeouts, 0),
   };
 }
 

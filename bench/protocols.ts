@@ -42,13 +42,21 @@ export async function connect(kind: Kind, port: number, room: string, n: number)
       if (kind === 'bare-ws') client.onMessage(f);
       else if (f.type === 'msg' || f.type === 'ack') client.onMessage(f.record.data);
     });
-    client.publish = kind === 'vidget'
-      ? (i, t, persist = false) => ws.send(`{"type":"pub","cid":"m${n}-${cid++}","data":{"i":${i},"t":${t}},"persist":${persist}}`)
-      : (i, t) => ws.send(padded(i, t));
+    client.publish = kind === 'vidget' ? (i, t, persist = false) => ws.send(`{"type":"pub","cid":"m${n}-${cid++}","data":{"i":${i},"t":${t}},"persist":${persist}}`) : (i, t) => ws.send(padded(i, t));
     client.close = () => ws.terminate();
     // Vidget: sending starts after `synced` (as WidgetSocket does). Listened for before `open`:
     // the first frames can arrive in the same packet as the upgrade response.
-    const synced = kind === 'vidget' ? new Promise<void>((resolve) => ws.on('message', function wait(d) { if (d.toString().includes('"synced"')) { ws.off('message', wait); resolve(); } })) : undefined;
+    const synced =
+      kind === 'vidget'
+        ? new Promise<void>((resolve) =>
+            ws.on('message', function wait(d) {
+              if (d.toString().includes('"synced"')) {
+                ws.off('message', wait);
+                resolve();
+              }
+            }),
+          )
+        : undefined;
     await opened(ws);
     await synced;
     return client;

@@ -152,7 +152,10 @@ async function presenceConvergence(runs: number): Promise<number[]> {
     await Promise.all(Array.from({ length: 20 }, (_, n) => open(portB, 100 + n)));
     const all = (want: number) => onA.every((ws) => counts.get(ws) === want);
     // Polled every 10 ms: the bench's own timer, not a synchronisation in a test.
-    const wait = (want: number) => new Promise<void>((resolve) => { const t = setInterval(() => all(want) && (clearInterval(t), resolve()), 10); });
+    const wait = (want: number) =>
+      new Promise<void>((resolve) => {
+        const t = setInterval(() => all(want) && (clearInterval(t), resolve()), 10);
+      });
     await wait(40);
     const killed = performance.now();
     b.kill('SIGKILL');
@@ -200,11 +203,15 @@ const cpuModel = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(
 const t0 = performance.now();
 out(`# Vidget benchmark results`);
 out();
-out(`${new Date().toISOString().slice(0, 10)} · Node ${process.version} · ${cpuModel} · ${cpus().length} cores · ${quick ? 'quick mode (1 run each, small sizes)' : `full run · medians of ${RUNS} runs, min–max in brackets`}`);
+out(
+  `${new Date().toISOString().slice(0, 10)} · Node ${process.version} · ${cpuModel} · ${cpus().length} cores · ${quick ? 'quick mode (1 run each, small sizes)' : `full run · medians of ${RUNS} runs, min–max in brackets`}`,
+);
 out();
 out(`Four systems, each started by the bench on a random loopback port: Vidget; a bare \`ws\` broadcast loop (the floor`);
 out(`of what Node can do); Socket.IO 4.8 (rooms, \`io.to(room).emit\`, websocket transport); Faye 1.4 (Bayeux pub/sub).`);
-out(`Clients are each system's own (ws, socket.io-client, faye's Node client). ${PIN ? 'The server runs pinned to core 0 and the clients to core 1 (taskset).' : 'No taskset here: server and clients share the cores.'}`);
+out(
+  `Clients are each system's own (ws, socket.io-client, faye's Node client). ${PIN ? 'The server runs pinned to core 0 and the clients to core 1 (taskset).' : 'No taskset here: server and clients share the cores.'}`,
+);
 out(`Every message carries \`{ i, t }\` padded so each system delivers the same bytes as Vidget's ~140 B record frame.`);
 out(`Server CPU is the server process's user+system time over the measured phase, per delivery: at saturation the`);
 out(`server's core is full (deliveries/s × CPU per delivery ≈ 1 s/s), so the two columns tell the same story, and CPU`);
@@ -212,15 +219,30 @@ out(`per delivery is the steadier one. In the fixed-rate runs near that ceiling 
 out(`grows for every system.`);
 
 const perSec = (r: Measured) => (r.deliveries / r.elapsedMs) * 1000;
-const throughput: Metric[] = [['deliveries/s', perSec, 0, 'higher'], ['server CPU µs/delivery', (r) => r.cpuUsPerDelivery, 2, 'lower']];
-const latency: Metric[] = [['p50 ms', (r) => r.p50, 2, 'lower'], ['p99 ms', (r) => r.p99, 2, 'lower'], ['server CPU µs/delivery', (r) => r.cpuUsPerDelivery, 2, 'lower']];
+const throughput: Metric[] = [
+  ['deliveries/s', perSec, 0, 'higher'],
+  ['server CPU µs/delivery', (r) => r.cpuUsPerDelivery, 2, 'lower'],
+];
+const latency: Metric[] = [
+  ['p50 ms', (r) => r.p50, 2, 'lower'],
+  ['p99 ms', (r) => r.p99, 2, 'lower'],
+  ['server CPU µs/delivery', (r) => r.cpuUsPerDelivery, 2, 'lower'],
+];
 
 out(`\n## 1. Fan-out: one room, one publisher (ephemeral)`);
 const BIG = quick ? 200 : 1000;
 await compare('100 subscribers at saturation (64 messages in flight)', { type: 'fanout', subscribers: 100, messages: quick ? 500 : 3000, rate: 0, window: 64 }, throughput);
-await compare(`100 subscribers, 1,000 msg/s offered (${quick ? 300 : 2000} messages): publish→receive latency`, { type: 'fanout', subscribers: 100, messages: quick ? 300 : 2000, rate: 1000, window: 0 }, latency);
+await compare(
+  `100 subscribers, 1,000 msg/s offered (${quick ? 300 : 2000} messages): publish→receive latency`,
+  { type: 'fanout', subscribers: 100, messages: quick ? 300 : 2000, rate: 1000, window: 0 },
+  latency,
+);
 await compare(`${fmt(BIG)} subscribers at saturation (16 messages in flight)`, { type: 'fanout', subscribers: BIG, messages: quick ? 100 : 300, rate: 0, window: 16 }, throughput);
-await compare(`${fmt(BIG)} subscribers, 100 msg/s offered (${quick ? 100 : 500} messages): publish→receive latency`, { type: 'fanout', subscribers: BIG, messages: quick ? 100 : 500, rate: 100, window: 0 }, latency);
+await compare(
+  `${fmt(BIG)} subscribers, 100 msg/s offered (${quick ? 100 : 500} messages): publish→receive latency`,
+  { type: 'fanout', subscribers: BIG, messages: quick ? 100 : 500, rate: 100, window: 0 },
+  latency,
+);
 
 const ROOMS = quick ? 100 : 1000;
 out(`\n## 2. Many rooms: ${fmt(ROOMS)} rooms × 5 clients, every client publishing 1 msg/s for ${quick ? 2 : 3} s`);
@@ -228,7 +250,6 @@ await compare(`${fmt(ROOMS * 5)} connections, ${fmt(ROOMS * 5)} msg/s offered, $
   ...latency,
   ['deliveries missing', (r) => r.missing, 0, 'lower'],
 ]);
-
 
 const IDLE = quick ? 1000 : 10_000;
 out(`\n## 3. Connections: server memory per idle connection`);
@@ -255,9 +276,13 @@ out(`"On the loop" is the same search run on the calling thread, the path before
 out(`delayed every other socket of the server.`);
 out(`| figure | Vidget | baseline | ratio |`);
 out(`|---|---|---|---|`);
-out(`| append, records/s (batches of 1,000 in one transaction, as the room pipeline does) | ${fmt(search.appendPerSec)} | raw better-sqlite3 insert of the same rows: ${fmt(search.rawInsertPerSec)} | ${fmt(search.appendPerSec / search.rawInsertPerSec, 2)}× |`);
+out(
+  `| append, records/s (batches of 1,000 in one transaction, as the room pipeline does) | ${fmt(search.appendPerSec)} | raw better-sqlite3 insert of the same rows: ${fmt(search.rawInsertPerSec)} | ${fmt(search.appendPerSec / search.rawInsertPerSec, 2)}× |`,
+);
 for (const q of search.queries) {
-  out(`| ${q.name}: p50 / p99 ms (${q.runs} runs, in a worker) | ${fmt(q.p50, 1)} / ${fmt(q.p99, 1)} | on the loop: ${fmt(q.onLoopP50, 1)}; without auto-index: ${fmt(q.baselineP50, 1)} | ${fmt(q.p50 / q.baselineP50, 3)}× |`);
+  out(
+    `| ${q.name}: p50 / p99 ms (${q.runs} runs, in a worker) | ${fmt(q.p50, 1)} / ${fmt(q.p99, 1)} | on the loop: ${fmt(q.onLoopP50, 1)}; without auto-index: ${fmt(q.baselineP50, 1)} | ${fmt(q.p50 / q.baselineP50, 3)}× |`,
+  );
 }
 out(`| longest auto-index build, ms (in the writer worker: the loop runs on, persistent publishes wait for its write lock) | ${fmt(search.indexBuildMs)} | | |`);
 
@@ -276,8 +301,24 @@ out(`without and with the attack (3 each), after a warm-up of ${quick ? 2 : 3} a
 out(`indexes (builds back to back for this run). ${quick ? '1 run' : 'Medians of 2 runs'}.`);
 out(`| figure | under attack | without attack | ratio (target ≤ 2×) |`);
 out(`|---|---|---|---|`);
-out(`| honest viewer publish→ack p50 ms | ${fmt(med((r) => r.p50), 2)} | ${fmt(med((r) => r.quietP50), 2)} | ${fmt(med((r) => r.p50) / med((r) => r.quietP50), 2)}× |`);
-out(`| honest viewer publish→ack p99 ms | ${fmt(med((r) => r.p99), 2)} | ${fmt(med((r) => r.quietP99), 2)} | **${fmt(med((r) => r.p99) / med((r) => r.quietP99), 2)}×** |`);
+out(
+  `| honest viewer publish→ack p50 ms | ${fmt(
+    med((r) => r.p50),
+    2,
+  )} | ${fmt(
+    med((r) => r.quietP50),
+    2,
+  )} | ${fmt(med((r) => r.p50) / med((r) => r.quietP50), 2)}× |`,
+);
+out(
+  `| honest viewer publish→ack p99 ms | ${fmt(
+    med((r) => r.p99),
+    2,
+  )} | ${fmt(
+    med((r) => r.quietP99),
+    2,
+  )} | **${fmt(med((r) => r.p99) / med((r) => r.quietP99), 2)}×** |`,
+);
 out(`| slowest ack of the warm-up (index builds hold the write lock), ms | ${fmt(med((r) => r.warmMaxMs))} | | |`);
 out(`| attack searches answered (of which query_timeout) | ${fmt(med((r) => r.searches))} (${fmt(med((r) => r.timeouts))}) | | |`);
 
@@ -315,8 +356,16 @@ else {
       out(`| ${NAMES[kind]} | ${cells.join(' | ')} |`);
     }
   };
-  await two('Fan-out across 2 nodes: publisher on node A, 100 subscribers split over A and B, saturation (64 in flight)', { type: 'fanout', subscribers: 100, messages: quick ? 500 : 3000, rate: 0, window: 64 }, throughput);
-  await two(`Fan-out across 2 nodes, 1,000 msg/s offered (${quick ? 300 : 2000} messages): publish→receive latency`, { type: 'fanout', subscribers: 100, messages: quick ? 300 : 2000, rate: 1000, window: 0 }, latency);
+  await two(
+    'Fan-out across 2 nodes: publisher on node A, 100 subscribers split over A and B, saturation (64 in flight)',
+    { type: 'fanout', subscribers: 100, messages: quick ? 500 : 3000, rate: 0, window: 64 },
+    throughput,
+  );
+  await two(
+    `Fan-out across 2 nodes, 1,000 msg/s offered (${quick ? 300 : 2000} messages): publish→receive latency`,
+    { type: 'fanout', subscribers: 100, messages: quick ? 300 : 2000, rate: 1000, window: 0 },
+    latency,
+  );
 
   const pgStored: Measured[] = [];
   for (let run = 0; run < RUNS; run++) pgStored.push(await measureNodes('vidget', { type: 'persist', clients: 50, messages: PUBS, window: 32 }, 1));
@@ -355,8 +404,12 @@ const socket = await socketBench({ queued: quick ? 1_000 : 10_000 });
 out(`\n### Widget socket (Chromium, real IndexedDB)`);
 out(`| figure | Vidget | baseline | ratio |`);
 out(`|---|---|---|---|`);
-out(`| flush of ${fmt(socket.queued)} publishes queued offline, from reconnect (\`running\`) to the last ack, ms | ${fmt(socket.flushMs)} (${fmt((socket.queued / socket.flushMs) * 1000)} msg/s) | the browser's raw WebSocket in the same page sending the same publishes, 64 in flight: ${fmt(socket.bareMs)} (${fmt((socket.queued / socket.bareMs) * 1000)} msg/s) | ${fmt(socket.flushMs / socket.bareMs, 2)}× |`);
-out(`| core bundle dist/vidget.js and the chunks it imports statically (player, widget host, socket, protocol, Lit), minified | ${fmt(socket.core.bytes / 1024, 1)} KiB, **${fmt(socket.core.gzip / 1024, 1)} KiB gzipped** | target 20 KB gzipped | ${fmt(socket.core.gzip / 20_000, 2)}× |`);
+out(
+  `| flush of ${fmt(socket.queued)} publishes queued offline, from reconnect (\`running\`) to the last ack, ms | ${fmt(socket.flushMs)} (${fmt((socket.queued / socket.flushMs) * 1000)} msg/s) | the browser's raw WebSocket in the same page sending the same publishes, 64 in flight: ${fmt(socket.bareMs)} (${fmt((socket.queued / socket.bareMs) * 1000)} msg/s) | ${fmt(socket.flushMs / socket.bareMs, 2)}× |`,
+);
+out(
+  `| core bundle dist/vidget.js and the chunks it imports statically (player, widget host, socket, protocol, Lit), minified | ${fmt(socket.core.bytes / 1024, 1)} KiB, **${fmt(socket.core.gzip / 1024, 1)} KiB gzipped** | target 20 KB gzipped | ${fmt(socket.core.gzip / 20_000, 2)}× |`,
+);
 for (const chunk of socket.lazy) out(`| lazy chunk ${chunk.name} (loaded on demand) | ${fmt(chunk.bytes / 1024, 1)} KiB, ${fmt(chunk.gzip / 1024, 1)} KiB gzipped | | |`);
 
 // Tokens: verification cost and connection setup with and without one (in process).
@@ -370,7 +423,9 @@ out(`| connections accepted per second, ES256 | ${fmt(tok.connectsPerSec.es256)}
 
 out();
 out(`The flush runs with the server's rate limit raised; at the default 100 frames/s the socket paces itself to 90/s.`);
-out(`Targets (issue 6): fan-out ≥ 0.9× bare ws at 100 subscribers and CPU/delivery ≤ 1.1×; p99 ≤ 2× bare ws at 100 × 1,000 msg/s and ≤ 1.5× at 1,000 × 100 msg/s; ≤ 10 KiB per idle connection; ≥ 20,000 persistent records/s; filter+sort+limit 10 over 1M records < 50 ms p50; groupBy < 300 ms. Issue 17: the honest viewer's ack p99 under the search attack ≤ 2× its value without attack.`);
+out(
+  `Targets (issue 6): fan-out ≥ 0.9× bare ws at 100 subscribers and CPU/delivery ≤ 1.1×; p99 ≤ 2× bare ws at 100 × 1,000 msg/s and ≤ 1.5× at 1,000 × 100 msg/s; ≤ 10 KiB per idle connection; ≥ 20,000 persistent records/s; filter+sort+limit 10 over 1M records < 50 ms p50; groupBy < 300 ms. Issue 17: the honest viewer's ack p99 under the search attack ≤ 2× its value without attack.`,
+);
 out(`Whole run: ${fmt((performance.now() - t0) / 1000)} s.`);
 
 clientWorker?.kill();

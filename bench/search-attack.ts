@@ -35,7 +35,10 @@ export class SearchAttacker {
   private readonly answered = new Map<string, (kind: string) => void>();
   readonly done: Promise<void>;
 
-  constructor(url: string, private readonly seed: number) {
+  constructor(
+    url: string,
+    private readonly seed: number,
+  ) {
     this.done = this.run(new WebSocket(url));
   }
 

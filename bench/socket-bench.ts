@@ -1,14 +1,13 @@
 // The widget socket's figures: its bundle size, and the flush of an offline queue in Chromium
 // (real IndexedDB) beside a bare ws client sending the same publishes to the same server.
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { build } from 'vite';
+import { measureBundle } from '../scripts/bundle-sizes.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.mjs';
 import { chromium } from 'playwright-core';
-import { createServer, type Action, type VidgetServer } from '../src/server/index.js';
+import { createServer, type Action } from '../src/server/index.js';
 
 export interface SocketFigures {
   /** dist/vidget.js: player, widget host, socket, protocol and Lit. */
@@ -20,30 +19,12 @@ export interface SocketFigures {
   bareMs: number;
 }
 
-
 async function freePort(): Promise<number> {
   const probe = createNetServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => probe.once('listening', resolve));
   const { port } = probe.address() as { port: number };
   await new Promise((resolve) => probe.close(resolve));
   return port;
-}
-
-/** Builds the browser bundle as `npm run build` does (vite.config.ts, mode lib) into `outDir`. */
-async function bundle(outDir: string): Promise<SocketFigures['core'] & { lazy: SocketFigures['lazy'] }> {
-  await build({ logLevel: 'silent', mode: 'lib', build: { outDir, emptyOutDir: true } });
-  const size = (file: string) => {
-    const code = readFileSync(join(outDir, file));
-    return { bytes: code.length, gzip: gzipSync(code, { level: 9 }).length };
-  };
-  // The core is vidget.js plus the chunks it imports or re-exports statically; the rest load on demand.
-  const core = new Set(['vidget.js']);
-  for (const file of core) {
-    for (const [, dep] of readFileSync(join(outDir, file), 'utf8').matchAll(/(?:^|[;}\s])(?:import|export)\s*(?:[\w*{}\s,$]+from\s*)?["']\.\/([^"']+)["']/g)) core.add(dep!);
-  }
-  const sizes = [...core].map(size);
-  const lazy = readdirSync(outDir).filter((f) => f.endsWith('.js') && !core.has(f)).map((name) => ({ name, ...size(name) }));
-  return { bytes: sizes.reduce((n, x) => n + x.bytes, 0), gzip: sizes.reduce((n, x) => n + x.gzip, 0), lazy };
 }
 
 /**
@@ -93,12 +74,17 @@ const RAW_FLUSH = `async ({ url, count }) => {
 
 export async function socketBench({ queued }: { queued: number }): Promise<SocketFigures> {
   const work = mkdtempSync(join(tmpdir(), 'vidget-socket-bench-'));
-  const built = await bundle(join(work, 'static'));
+  const built = await measureBundle(join(work, 'static'));
   writeFileSync(join(work, 'static', 'index.html'), '<!doctype html><title>bench</title>');
   // Page and bundle come from one server; the socket talks to another that starts later.
   const pages = await createServer({ port: 0, dataDir: join(work, 'pages'), staticDir: join(work, 'static'), log: () => {} });
   const port = await freePort();
-  const limits = { projects: (id: string) => ({ id, anonymous: ['read', 'publish', 'search'] as Action[] }), rateLimit: { perSecond: 1e6, burst: 1e6 }, rates: { connectsPerAddress: { perSecond: 1e6, burst: 1e6 }, framesPerAddress: { perSecond: 1e6, burst: 1e6 } }, log: () => {} };
+  const limits = {
+    projects: (id: string) => ({ id, anonymous: ['read', 'publish', 'search'] as Action[] }),
+    rateLimit: { perSecond: 1e6, burst: 1e6 },
+    rates: { connectsPerAddress: { perSecond: 1e6, burst: 1e6 }, framesPerAddress: { perSecond: 1e6, burst: 1e6 } },
+    log: () => {},
+  };
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
@@ -116,7 +102,7 @@ export async function socketBench({ queued }: { queued: number }): Promise<Socke
     });
     const bareMs = (await page.evaluate(`(${RAW_FLUSH})(${JSON.stringify({ url: `${server.wsUrl}/parties/bench/raw?_pk=raw`, count: queued })})`)) as number;
     await server.close();
-    return { core: { bytes: built.bytes, gzip: built.gzip }, lazy: built.lazy, queued, flushMs, bareMs };
+    return { core: { bytes: built.core.bytes, gzip: built.core.gzip }, lazy: built.lazy, queued, flushMs, bareMs };
   } finally {
     await browser.close();
     await pages.close();

@@ -37,12 +37,15 @@ async function verifyCost(project: Project, list: string[]): Promise<number> {
 async function connectRate(url: string, list: Array<string | undefined>): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < list.length; i += 50) {
-    const batch = list.slice(i, i + 50).map((token, j) => new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`${url}?_pk=k${i + j}${token ? `&token=${token}` : ''}`);
-      ws.once('message', () => resolve(ws));
-      ws.once('error', reject);
-      ws.once('close', (code) => reject(new Error(`closed ${code}`)));
-    }));
+    const batch = list.slice(i, i + 50).map(
+      (token, j) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(`${url}?_pk=k${i + j}${token ? `&token=${token}` : ''}`);
+          ws.once('message', () => resolve(ws));
+          ws.once('error', reject);
+          ws.once('close', (code) => reject(new Error(`closed ${code}`)));
+        }),
+    );
     for (const ws of await Promise.all(batch)) ws.terminate();
   }
   return (list.length / (performance.now() - started)) * 1000;
@@ -53,14 +56,20 @@ export async function tokenBench({ connections }: { connections: number }): Prom
   const { publicKey, privateKey } = await generateKeyPair('ES256');
   const hsConfig: ProjectConfig = { id: 'hs', secret: SECRET, anonymous: ['read'] };
   const esConfig: ProjectConfig = { id: 'es', publicKey: await exportSPKI(publicKey), anonymous: ['read'] };
-  const hsTokens = await tokens(connections, (sub) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setAudience('hs').setSubject(sub).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET)));
+  const hsTokens = await tokens(connections, (sub) =>
+    new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setAudience('hs').setSubject(sub).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET)),
+  );
   const esTokens = await tokens(connections, (sub) => new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setAudience('es').setSubject(sub).setExpirationTime('1h').sign(privateKey));
   const hs256Us = await verifyCost(new Project(hsConfig), hsTokens);
   const es256Us = await verifyCost(new Project(esConfig), esTokens);
   const unlimited = { perSecond: 1e9, burst: 1e9 };
   const server = await createServer({
-    port: 0, dataDir: mkdtempSync(join(tmpdir(), 'vidget-token-bench-')), log: () => {},
-    projects: [hsConfig, esConfig], maxConnectionsPerIp: 1e9, maxPendingPerAddress: 1e9,
+    port: 0,
+    dataDir: mkdtempSync(join(tmpdir(), 'vidget-token-bench-')),
+    log: () => {},
+    projects: [hsConfig, esConfig],
+    maxConnectionsPerIp: 1e9,
+    maxPendingPerAddress: 1e9,
     rates: { connectsPerAddress: unlimited, framesPerAddress: unlimited, framesPerProject: unlimited, requestsPerAddress: unlimited },
   });
   try {

@@ -1,22 +1,27 @@
-// `npm test`: typecheck, then the three suites (node, happy-dom, Chromium) in turn. Prints each
-// suite's output as it runs and ends with one line "tests: N passed, N failed, N skipped";
-// exits non-zero if anything failed. `npm test -- node dom` runs only the named suites.
+// `npm test`: typecheck, lint (ESLint, Prettier), then the three suites (node, happy-dom,
+// Chromium) in turn. Prints each suite's output as it runs and ends with one line
+// "tests: N passed, N failed, N skipped"; exits non-zero if anything failed.
+// `npm test -- node dom` runs only the named suites.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const find = (dir, test) =>
-  readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? find(path, test) : test(name) ? [path] : [];
-  }).sort();
+  readdirSync(dir)
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? find(path, test) : test(name) ? [path] : [];
+    })
+    .sort();
 
 const nodeFiles = find('test', (n) => n.endsWith('.test.ts') && !n.endsWith('.dom.test.ts') && !n.endsWith('.browser.test.ts'));
 const domFiles = find('test', (n) => n.endsWith('.dom.test.ts'));
 const nodeTest = ['--test', '--test-reporter=spec'];
 
 const suites = {
-  types: { cmd: 'npx', args: ['tsc', '--noEmit', '-p', 'tsconfig.json'] },
+  // TypeScript 7 (`typescript7`); the `typescript` package is 6, for the tools that need its API.
+  types: { cmd: process.execPath, args: ['node_modules/typescript7/bin/tsc', '--noEmit', '-p', 'tsconfig.json'] },
+  lint: { cmd: 'npm', args: ['run', '--silent', 'lint'] },
   node: { cmd: process.execPath, args: ['--import', 'tsx', ...nodeTest, ...nodeFiles], files: nodeFiles },
   dom: { cmd: process.execPath, args: ['--import', 'tsx', '--import', './test/setup/happy-dom.ts', ...nodeTest, ...domFiles], files: domFiles },
   browser: { cmd: 'npx', args: ['wtr'], env: { NODE_OPTIONS: '--import tsx' } },
@@ -46,6 +51,7 @@ for (const name of chosen) {
     continue;
   }
   const { code, out } = await run(name, suite);
+  // eslint-disable-next-line no-control-regex -- the terminal colour codes to strip
   const plain = out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
   if (name === 'node' || name === 'dom') {
     const n = (label) => Number(plain.match(new RegExp(`^ℹ ${label} (\\d+)$`, 'm'))?.[1] ?? 0);

@@ -14,18 +14,41 @@ const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const PLAYER = `document.querySelector('vidget-player')`;
 const WIDGETS = `[...${PLAYER}.shadowRoot.querySelectorAll('.vidget-widget')]`;
 /** Chromium's native controls, by their pseudo ids in the video's user-agent shadow root. */
-const CONTROLS = ['-webkit-media-controls-play-button', '-webkit-media-controls-current-time-display', '-webkit-media-controls-mute-button', '-webkit-media-controls-fullscreen-button', '-internal-media-controls-overflow-button', '-webkit-media-controls-timeline'];
+const CONTROLS = [
+  '-webkit-media-controls-play-button',
+  '-webkit-media-controls-current-time-display',
+  '-webkit-media-controls-mute-button',
+  '-webkit-media-controls-fullscreen-button',
+  '-internal-media-controls-overflow-button',
+  '-webkit-media-controls-timeline',
+];
 const BAR = ['-internal-media-controls-button-panel', '-webkit-media-controls-timeline'];
 
-interface Box { id: string; x: number; y: number; width: number; height: number; below?: boolean }
-interface Entry { id: string; start?: number; end?: number; position?: string }
+interface Box {
+  id: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  below?: boolean;
+}
+interface Entry {
+  id: string;
+  start?: number;
+  end?: number;
+  position?: string;
+}
 
 const overlaps = (a: Box, b: Box) => a.x < b.x + b.width - 1 && b.x < a.x + a.width - 1 && a.y < b.y + b.height - 1 && b.y < a.y + a.height - 1;
 const SIDEBAR = new Set(['toc', 'comments']);
 
 /** The demo's widget list, as the page has it. */
 const configOf = (page: Page) => page.evaluate(`JSON.parse(${PLAYER}.querySelector('script[type="application/json"]').textContent)`) as Promise<Entry[]>;
-const activeAt = (entries: Entry[], t: number) => entries.filter((e) => (e.start ?? 0) <= t && t < (e.end ?? Infinity)).map((e) => e.id).sort();
+const activeAt = (entries: Entry[], t: number) =>
+  entries
+    .filter((e) => (e.start ?? 0) <= t && t < (e.end ?? Infinity))
+    .map((e) => e.id)
+    .sort();
 
 /**
  * Pauses at `t` and waits for exactly the widgets of the config's ranges to be mounted and
@@ -40,7 +63,11 @@ async function at(page: Page, entries: Entry[], t: number): Promise<string[]> {
   });
   // Lit widgets have rendered; function widgets render at once.
   await page.evaluate(`Promise.all(${WIDGETS}.map((w) => w.shadowRoot.firstElementChild?.updateComplete))`);
-  await page.waitForFunction(`${WIDGETS}.every((w) => w.getBoundingClientRect().height > 0 || ${PLAYER}.shadowRoot.querySelector('.vidget-chip[data-for="' + w.dataset.widgetId + '"]').getBoundingClientRect().height > 0)`, null, { timeout: 5_000 });
+  await page.waitForFunction(
+    `${WIDGETS}.every((w) => w.getBoundingClientRect().height > 0 || ${PLAYER}.shadowRoot.querySelector('.vidget-chip[data-for="' + w.dataset.widgetId + '"]').getBoundingClientRect().height > 0)`,
+    null,
+    { timeout: 5_000 },
+  );
   return ids;
 }
 
@@ -52,7 +79,8 @@ const boxes = (page: Page) =>
     const id = el.dataset.widgetId ?? 'chip:' + el.dataset.for;
     return [{ id, x: r.x, y: r.y, width: r.width, height: r.height, below: !!el.closest('.aside') }];
   })`) as Promise<Box[]>;
-const videoBox = (page: Page) => page.evaluate(`(() => { const r = document.querySelector('video').getBoundingClientRect(); return { id: 'video', x: r.x, y: r.y, width: r.width, height: r.height }; })()`) as Promise<Box>;
+const videoBox = (page: Page) =>
+  page.evaluate(`(() => { const r = document.querySelector('video').getBoundingClientRect(); return { id: 'video', x: r.x, y: r.y, width: r.width, height: r.height }; })()`) as Promise<Box>;
 
 /** Boxes of Chromium's native controls (through its user-agent shadow root, by DevTools). */
 async function nativeControls(page: Page, names: string[]): Promise<Box[]> {
@@ -114,9 +142,12 @@ async function assertControlsFree(page: Page, label: string): Promise<void> {
 async function assertLayout(page: Page, entries: Entry[], width: number, label: string): Promise<void> {
   const all = await boxes(page);
   const video = await videoBox(page);
-  for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) assert.ok(!overlaps(all[i]!, all[j]!), `${label}: ${all[i]!.id} overlaps ${all[j]!.id}: ${JSON.stringify([all[i], all[j]])}`);
+  for (let i = 0; i < all.length; i++)
+    for (let j = i + 1; j < all.length; j++) assert.ok(!overlaps(all[i]!, all[j]!), `${label}: ${all[i]!.id} overlaps ${all[j]!.id}: ${JSON.stringify([all[i], all[j]])}`);
   // On a narrow player the sidebar and every opened chip's card go below the video.
-  const opened = (await page.evaluate(`[...${PLAYER}.shadowRoot.querySelectorAll('.vidget-chip[aria-expanded=true]')].filter((c) => c.getBoundingClientRect().height > 0).map((c) => c.dataset.for)`)) as string[];
+  const opened = (await page.evaluate(
+    `[...${PLAYER}.shadowRoot.querySelectorAll('.vidget-chip[aria-expanded=true]')].filter((c) => c.getBoundingClientRect().height > 0).map((c) => c.dataset.for)`,
+  )) as string[];
   for (const box of all) {
     const below = SIDEBAR.has(box.id) || opened.includes(box.id);
     assert.equal(box.below, below, `${label}: ${box.id} is ${below ? '' : 'not '}in the sidebar`);
@@ -125,7 +156,10 @@ async function assertLayout(page: Page, entries: Entry[], width: number, label: 
       else assert.ok(box.x >= video.x + video.width * 0.69 && box.y >= video.y - 1 && box.y + box.height <= video.y + video.height + 1, `${label}: ${box.id} is in the sidebar over the video`);
       continue;
     }
-    assert.ok(box.x >= video.x - 1 && box.y >= video.y - 1 && box.x + box.width <= video.x + video.width + 1 && box.y + box.height <= video.y + video.height + 1, `${label}: ${box.id} leaves the video ${JSON.stringify([box, video])}`);
+    assert.ok(
+      box.x >= video.x - 1 && box.y >= video.y - 1 && box.x + box.width <= video.x + video.width + 1 && box.y + box.height <= video.y + video.height + 1,
+      `${label}: ${box.id} leaves the video ${JSON.stringify([box, video])}`,
+    );
   }
   const order = entries.map((e) => e.id);
   const regions = (await page.evaluate(`(() => {
@@ -139,12 +173,17 @@ async function assertLayout(page: Page, entries: Entry[], width: number, label: 
   })()`)) as Array<{ cls: string; area: number; widgets: Array<{ id: string; y: number; width: number; right: number }> }>;
   for (const region of regions) {
     const ids = region.widgets.map((w) => w.id);
-    assert.deepEqual(ids, [...ids].sort((a, b) => order.indexOf(a) - order.indexOf(b)), `${label}: ${region.cls} keeps config order`);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => order.indexOf(a) - order.indexOf(b)),
+      `${label}: ${region.cls} keeps config order`,
+    );
     for (let i = 1; i < region.widgets.length; i++) {
       assert.ok(region.widgets[i]!.y > region.widgets[i - 1]!.y, `${label}: ${region.cls} shows ${ids[i - 1]} above ${ids[i]}`);
       assert.ok(Math.abs(region.widgets[i]!.width - region.widgets[0]!.width) <= 1, `${label}: the cards of ${region.cls} share one width: ${JSON.stringify(region.widgets)}`);
     }
-    if (/pos-(top|bottom)-right/.test(region.cls)) for (const w of region.widgets) assert.ok(Math.abs(w.right - region.area) <= 1, `${label}: ${w.id} hugs the right edge (${w.right} vs ${region.area})`);
+    if (/pos-(top|bottom)-right/.test(region.cls))
+      for (const w of region.widgets) assert.ok(Math.abs(w.right - region.area) <= 1, `${label}: ${w.id} hugs the right edge (${w.right} vs ${region.area})`);
   }
 }
 
@@ -166,14 +205,20 @@ async function assertAccessible(page: Page, label: string): Promise<void> {
   if (await page.evaluate("typeof axe === 'undefined'")) await page.addScriptTag({ path: AXE });
   const ids = (await page.evaluate(`${WIDGETS}.filter((w) => w.getBoundingClientRect().height > 0).map((w) => w.dataset.widgetId)`)) as string[];
   for (const id of ids) {
-    const result = (await page.evaluate(`axe.run({ fromShadowDom: ['vidget-player', '.vidget-widget[data-widget-id="${id}"]'] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-      .then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ') + ': ' + n.failureSummary) })) }))`)) as { passes: number; violations: unknown[] };
+    const result =
+      (await page.evaluate(`axe.run({ fromShadowDom: ['vidget-player', '.vidget-widget[data-widget-id="${id}"]'] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      .then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ') + ': ' + n.failureSummary) })) }))`)) as {
+        passes: number;
+        violations: unknown[];
+      };
     assert.deepEqual(result.violations, [], `${label}: accessibility of ${id}`);
     // Plain text (the note, the count) has no WCAG rule to pass; widgets with controls do.
     if (id !== 'welcome' && id !== 'watching') assert.ok(result.passes > 0, `${label}: axe checked something in ${id}`);
   }
   // The chips (narrow players): real buttons, named, with their state.
-  const chips = (await page.evaluate(`[...${PLAYER}.shadowRoot.querySelectorAll('.vidget-chip')].filter((c) => c.getBoundingClientRect().height > 0).map((c) => [c.tagName, c.textContent, c.getAttribute('aria-expanded'), c.getBoundingClientRect().height])`)) as [string, string, string, number][];
+  const chips = (await page.evaluate(
+    `[...${PLAYER}.shadowRoot.querySelectorAll('.vidget-chip')].filter((c) => c.getBoundingClientRect().height > 0).map((c) => [c.tagName, c.textContent, c.getAttribute('aria-expanded'), c.getBoundingClientRect().height])`,
+  )) as [string, string, string, number][];
   for (const [tag, text, expanded, height] of chips) {
     assert.equal(tag, 'BUTTON');
     assert.ok(text.trim().length > 0 && (expanded === 'true' || expanded === 'false') && height >= 24, `${label}: chip ${text} is a named toggle of at least 24 px`);
@@ -196,7 +241,12 @@ async function shootWidgets(page: Page, width: number, label: string): Promise<v
       if (wasOpen) await toggle(false);
       await chip.screenshot({ path: join(WIDGET_SHOTS, `${width}px-${label}-${id}-chip.png`) });
       await toggle(true);
-      const player = (await page.evaluate(`(() => { const r = ${PLAYER}.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; })()`)) as { x: number; y: number; width: number; height: number };
+      const player = (await page.evaluate(`(() => { const r = ${PLAYER}.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; })()`)) as {
+        x: number;
+        y: number;
+        width: number;
+        height: number;
+      };
       await page.screenshot({ path: join(WIDGET_SHOTS, `${width}px-${label}-${id}-open-in-player.png`), clip: player });
       await wrapper.screenshot({ path: join(WIDGET_SHOTS, `${width}px-${label}-${id}-open.png`) });
       if (!wasOpen) await toggle(false);
@@ -225,11 +275,16 @@ async function tour(demo: BuiltPage, width: number, height: number, t: { diagnos
 
   await at(p, entries, 3);
   // Something in them: a vote and a comment, as a viewer would leave (a chip opened first on a narrow player).
-  const openChip = (id: string) => p.evaluate(`(() => { const c = ${PLAYER}.shadowRoot.querySelector('.vidget-chip[data-for="${id}"]'); if (c.getBoundingClientRect().height > 0 && c.getAttribute('aria-expanded') === 'false') c.click(); })()`);
+  const openChip = (id: string) =>
+    p.evaluate(
+      `(() => { const c = ${PLAYER}.shadowRoot.querySelector('.vidget-chip[data-for="${id}"]'); if (c.getBoundingClientRect().height > 0 && c.getAttribute('aria-expanded') === 'false') c.click(); })()`,
+    );
   await openChip('colour');
   await p.evaluate(`${widgetEl('poll', 'colour')}.shadowRoot.querySelector('button').click()`);
   const chat = widgetEl('chat', 'comments');
-  await p.evaluate(`(async () => { const c = ${chat}; const input = c.shadowRoot.querySelector('input'); input.value = 'Hello from ${width}px'; input.dispatchEvent(new Event('input')); await c.updateComplete; c.shadowRoot.querySelector('form button').click(); })()`);
+  await p.evaluate(
+    `(async () => { const c = ${chat}; const input = c.shadowRoot.querySelector('input'); input.value = 'Hello from ${width}px'; input.dispatchEvent(new Event('input')); await c.updateComplete; c.shadowRoot.querySelector('form button').click(); })()`,
+  );
   await p.waitForFunction(`[...${chat}.shadowRoot.querySelectorAll('ol li:not(.pending)')].some((li) => li.textContent.includes('Hello from ${width}px'))`, null, { timeout: 10_000 });
   await p.waitForFunction(`/Your vote: Red$/.test(${widgetEl('poll', 'colour')}.shadowRoot.querySelector('[role=status]').textContent)`, null, { timeout: 10_000 });
   await check('3 s');
@@ -288,7 +343,7 @@ test('demo: no request fails on load (favicon included); emoji are drawn in colo
   assert.equal(icon.headers.get('content-type'), 'image/x-icon');
   // The reactions' font, drawn on a canvas: a colour emoji font paints coloured pixels, a
   // monochrome one or a missing glyph box paints grey.
-  const coloured = await page.evaluate(`(() => {
+  const coloured = (await page.evaluate(`(() => {
     const button = ${widgetEl('reactions', 'react')}.shadowRoot.querySelector('button');
     const canvas = document.createElement('canvas');
     canvas.width = canvas.height = 64;
@@ -300,7 +355,7 @@ test('demo: no request fails on load (favicon included); emoji are drawn in colo
     let n = 0;
     for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 128 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
     return { n, family: getComputedStyle(button).fontFamily };
-  })()`) as { n: number; family: string };
+  })()`)) as { n: number; family: string };
   assert.match(coloured.family, /Noto Color Emoji/);
   assert.ok(coloured.n > 50, `the emoji is drawn in colour (${coloured.n} coloured pixels)`);
   await context.close();
@@ -313,12 +368,16 @@ test('demo: "Sign in as moderator" gets a dev token: the name shows verified and
   const p = page!;
   const chat = widgetEl('chat', 'comments');
   const nameLine = `${chat}?.shadowRoot?.querySelector('vidget-name-line')?.shadowRoot`;
-  await p.waitForFunction(`/^Viewer \\w{4}$/.test(${nameLine}?.querySelector('strong')?.textContent) && ${nameLine}.querySelector('button').textContent === 'Set your name'`, null, { timeout: 10_000 });
+  await p.waitForFunction(`/^Viewer \\w{4}$/.test(${nameLine}?.querySelector('strong')?.textContent) && ${nameLine}.querySelector('button').textContent === 'Set your name'`, null, {
+    timeout: 10_000,
+  });
   await p.click('#sign-in');
   await p.waitForFunction(`${nameLine}?.querySelector('strong')?.textContent === 'host✓'`, null, { timeout: 10_000 });
   assert.equal(await p.evaluate(`${nameLine}.querySelector('button')`), null, 'a verified name is not changed here');
   await p.waitForFunction(`!!${chat}?.shadowRoot?.querySelector('label.pin input')`, null, { timeout: 10_000 });
-  await p.evaluate(`(async () => { const c = ${chat}; c.shadowRoot.querySelector('label.pin input').click(); const input = c.shadowRoot.querySelector('form input'); input.value = 'Welcome, all'; input.dispatchEvent(new Event('input')); await c.updateComplete; c.shadowRoot.querySelector('form button').click(); })()`);
+  await p.evaluate(
+    `(async () => { const c = ${chat}; c.shadowRoot.querySelector('label.pin input').click(); const input = c.shadowRoot.querySelector('form input'); input.value = 'Welcome, all'; input.dispatchEvent(new Event('input')); await c.updateComplete; c.shadowRoot.querySelector('form button').click(); })()`,
+  );
   await p.waitForFunction(`${chat}.shadowRoot.querySelector('.pinned')?.textContent.includes('Welcome, all')`, null, { timeout: 10_000 });
   assert.match((await p.evaluate(`${chat}.shadowRoot.querySelector('.pinned .name').textContent`)) as string, /host✓/);
   assert.match((await p.textContent('#account')) ?? '', /Signed in as host/);

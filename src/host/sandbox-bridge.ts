@@ -39,12 +39,17 @@ export function mountSandboxed(entry: WidgetEntry & { src: string }, scope: Widg
   });
   // The widget's own state (api.setState) travels with it: the frame reads it synchronously.
   const prefix = `${entry.id}/`;
-  const kept = Object.fromEntries(Object.entries(player.widgetState.all()).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  const kept = Object.fromEntries(
+    Object.entries(player.widgetState.all())
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
   const init = { props: entry.props, widgetId: entry.id, videoId: api.getVideoId(), user: api.getAuthenticatedUser(), project: api.project, state: snapshot(), kept };
   const src = new URL(entry.src, document.baseURI).href;
   // The partner script is deferred and in the body: it runs once the document is parsed, so
   // `document.body` is there for it, as a widget script expects.
-  iframe.srcdoc = `<!doctype html><meta charset="utf-8"><style>html,body{margin:0;background:transparent;font:14px system-ui}</style>` +
+  iframe.srcdoc =
+    `<!doctype html><meta charset="utf-8"><style>html,body{margin:0;background:transparent;font:14px system-ui}</style>` +
     `<script>${SANDBOX_RUNTIME.replace('__INIT__', scriptSafe(init))}</script><body><script defer src="${escapeHtml(src)}"></script>`;
 
   let ready = false;

@@ -73,11 +73,7 @@ export interface WidgetScope {
 }
 
 /** Builds a widget's scoped api over the player. */
-export function createWidgetScope(
-  player: PlayerApi,
-  entry: WidgetEntry,
-  host: { setVisible(id: string, visible: boolean): void; user(): string | null },
-): WidgetScope {
+export function createWidgetScope(player: PlayerApi, entry: WidgetEntry, host: { setVisible(id: string, visible: boolean): void; user(): string | null }): WidgetScope {
   const controller = new AbortController();
   const local = new Emitter(`widget ${entry.id}`);
   const removers = new Set<() => void>();
@@ -102,12 +98,14 @@ export function createWidgetScope(
   };
   const timer = (kind: 'timeout' | 'interval', fn: () => void, ms?: number): number => {
     if (!alive()) return 0;
-    const id = (kind === 'timeout'
-      ? window.setTimeout(() => {
-          timers.delete(id);
-          fn();
-        }, ms)
-      : window.setInterval(fn, ms)) as number;
+    const id = (
+      kind === 'timeout'
+        ? window.setTimeout(() => {
+            timers.delete(id);
+            fn();
+          }, ms)
+        : window.setInterval(fn, ms)
+    ) as number;
     timers.add(id);
     return id;
   };

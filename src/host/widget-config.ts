@@ -131,7 +131,15 @@ export function parseWidgetConfig(input: unknown): { entries: WidgetEntry[]; err
     }
     seen.add(id);
     entries.push({
-      id, type: e.type, start, end, position: position as WidgetPosition, props: (e.props ?? {}) as Record<string, Json>, sandbox: e.sandbox === true, actions, pauseOnShow: e.pauseOnShow === true,
+      id,
+      type: e.type,
+      start,
+      end,
+      position: position as WidgetPosition,
+      props: (e.props ?? {}) as Record<string, Json>,
+      sandbox: e.sandbox === true,
+      actions,
+      pauseOnShow: e.pauseOnShow === true,
       ...(typeof e.src === 'string' ? { src: e.src } : {}),
       ...(e.narrow ? { narrow: e.narrow as NarrowMode } : {}),
       ...(typeof e.label === 'string' ? { label: e.label } : {}),

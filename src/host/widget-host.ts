@@ -160,11 +160,15 @@ export class WidgetHost {
     chip.dataset.for = entry.id;
     chip.textContent = String(entry.label ?? props.title ?? props.question ?? props.label ?? props.heading ?? entry.type);
     chip.setAttribute('aria-expanded', String(this.open.has(entry.id)));
-    chip.addEventListener('click', () => {
-      if (!this.open.delete(entry.id)) this.open.add(entry.id);
-      chip.setAttribute('aria-expanded', String(this.open.has(entry.id)));
-      this.relocate(mounted);
-    }, { signal: scope.api.signal });
+    chip.addEventListener(
+      'click',
+      () => {
+        if (!this.open.delete(entry.id)) this.open.add(entry.id);
+        chip.setAttribute('aria-expanded', String(this.open.has(entry.id)));
+        this.relocate(mounted);
+      },
+      { signal: scope.api.signal },
+    );
     this.mounted.set(entry.id, mounted);
     this.setVisible(entry.id, !this.hidden.has(entry.id));
     if (entry.actions.onClick) wrapper.addEventListener('click', () => this.run(entry.actions.onClick!), { signal: scope.api.signal });
@@ -293,4 +297,3 @@ export class WidgetHost {
     }
   }
 }
-

@@ -1,4 +1,6 @@
 /** A listener of an {@link Emitter}; arguments depend on the event. */
+// Each event has its own arguments (a widget id, a variable's name and values): listeners declare them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Listener = (...args: any[]) => void;
 
 /**

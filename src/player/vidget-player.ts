@@ -21,6 +21,18 @@ export class PlayerErrorEvent extends Event {
  * `<vidget-player project="demo" server="ws://localhost:8787" config="/widgets.json">` around a
  * `<video>` (or `for="videoId"`): one {@link PlayerApi} (`playerApi`) and one widget host. The
  * widget list comes from `config` (a URL) or an inline `<script type="application/json">`.
+ *
+ * Moved in the DOM (detached and attached again in one task, as frameworks do) it keeps running;
+ * detached for longer it tears everything down and starts again when attached. Changing
+ * `project`, `server`, `config` or `for` later starts it again with them; another `token`
+ * remounts the widgets shown, as that viewer.
+ *
+ * @tagname vidget-player
+ * @slot - the `<video>` (unless `for` names one elsewhere), and optionally the widget list as `<script type="application/json">`
+ * @fires {PlayerErrorEvent} error - a bad config entry (`index`, `widgetId`, `message`) or a widget that failed to mount
+ * @csspart stage - the video's box
+ * @csspart overlay - the layer of widgets over the video
+ * @csspart aside - the sidebar (beside the video; below it on a narrow player)
  */
 export class VidgetPlayer extends LitElement {
   static override properties = {
@@ -102,6 +114,8 @@ export class VidgetPlayer extends LitElement {
   private host: WidgetHost | undefined;
   private teardown: AbortController | undefined;
   private frameHandle = 0;
+  /** What the running player was started with: a change to any of these starts it again. */
+  private startedWith: { project: string; server: string; config: string; for: string } | undefined;
 
   constructor() {
     super();
@@ -136,7 +150,36 @@ export class VidgetPlayer extends LitElement {
     return this.host?.held() ?? { widgets: 0, listeners: 0, timers: 0, sockets: 0 };
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Attached again after a teardown (it was detached for longer than a move): start again. The
+    // first start waits for the first render (firstUpdated), which made the overlay.
+    if (this.hasUpdated && !this.startedWith) this.start();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    // A framework moves an element by removing it and inserting it elsewhere in the same task: a
+    // player still attached once that task's code has run was moved, and keeps running (its
+    // widgets, sockets and video with it). Only a player that stays detached is torn down.
+    queueMicrotask(() => {
+      if (!this.isConnected) this.stop();
+    });
+  }
+
+  /**
+   * Moved with `moveBefore` (where the browser has it): no disconnect and no connect, so nothing to
+   * do; the player keeps running as it is.
+   */
+  connectedMoveCallback(): void {}
+
   override firstUpdated(): void {
+    this.start();
+  }
+
+  /** Starts the player api, the widget host, the clock and the config for the current attributes. */
+  private start(): void {
+    this.startedWith = { project: this.project, server: this.server, config: this.config, for: this.for };
     const video = (this.for ? document.getElementById(this.for) : this.querySelector('video')) as HTMLVideoElement | null;
     if (!video) {
       this.report([{ index: -1, message: 'no <video> inside <vidget-player>, and no for="id" of one' }]);
@@ -151,10 +194,18 @@ export class VidgetPlayer extends LitElement {
       onError: (entry, error) => this.report([{ index: -1, id: entry.id, message: (error as Error)?.message ?? String(error) }]),
     });
     this.startClock(video);
-    void this.loadConfig();
+    void this.loadConfig(this.host);
   }
 
   override updated(changed: Map<string, unknown>): void {
+    const started = this.startedWith;
+    if (started && (started.project !== this.project || started.server !== this.server || started.config !== this.config || started.for !== this.for)) {
+      // Another project, server, video or widget list: everything the player made depends on them
+      // (sockets, kept variables, the widgets shown), so it starts again.
+      this.stop();
+      this.start();
+      return;
+    }
     const connection = this.playerApi?.connection;
     if (changed.has('token') && connection && connection.token !== this.token) {
       connection.token = this.token;
@@ -162,8 +213,9 @@ export class VidgetPlayer extends LitElement {
     }
   }
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
+  /** Tears down everything `start` made: widgets (and their sockets), listeners, the clock. */
+  private stop(): void {
+    this.startedWith = undefined;
     this.teardown?.abort();
     this.host?.destroy();
     this.playerApi?.destroy();
@@ -215,7 +267,8 @@ export class VidgetPlayer extends LitElement {
     now();
   }
 
-  private async loadConfig(): Promise<void> {
+  /** Reads the widget list into `host`, unless the player was stopped or started again meanwhile. */
+  private async loadConfig(host: WidgetHost): Promise<void> {
     let raw: unknown;
     try {
       const inline = this.querySelector('script[type="application/json"]');
@@ -229,9 +282,10 @@ export class VidgetPlayer extends LitElement {
       this.report([{ index: -1, message: `the widget config could not be read: ${(error as Error).message}` }]);
       return;
     }
+    if (this.host !== host) return;
     const { entries, errors } = parseWidgetConfig(raw);
     this.report(errors);
-    for (const entry of entries) this.host?.add(entry);
+    for (const entry of entries) host.add(entry);
   }
 
   private report(errors: ConfigError[]): void {

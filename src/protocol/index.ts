@@ -5,17 +5,7 @@ export { isValidName, isValidRoom, parseInterval, MAX_CATCHUP_MS } from './names
 export { CONNECT_PARAM, parseConnectParams } from './connect-params.js';
 export type { ConnectParams } from './connect-params.js';
 export { MAX_LIMIT, MAX_OFFSET, parseField, validateQuery } from './query.js';
-export type {
-  ColumnName,
-  FieldRef,
-  FilterOperator,
-  FilterScalar,
-  SearchFilter,
-  SearchGroup,
-  SearchQuery,
-  ValidFilter,
-  ValidQuery,
-} from './query.js';
+export type { ColumnName, FieldRef, FilterOperator, FilterScalar, SearchFilter, SearchGroup, SearchQuery, ValidFilter, ValidQuery } from './query.js';
 export { PROTOCOL_VERSION, frameRef, parseClientFrame } from './frames.js';
 export type {
   AckFrame,

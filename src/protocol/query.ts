@@ -124,10 +124,7 @@ function isScalar(value: unknown): value is FilterScalar {
 
 function checkValue(field: FieldRef, operator: FilterOperator, value: unknown): FilterScalar | FilterScalar[] {
   const columnType = field.kind === 'column' ? COLUMNS[field.name] : undefined;
-  const fits = (v: FilterScalar): boolean =>
-    columnType === undefined ||
-    typeof v === columnType ||
-    (v === null && field.kind === 'column' && field.name === 'username');
+  const fits = (v: FilterScalar): boolean => columnType === undefined || typeof v === columnType || (v === null && field.kind === 'column' && field.name === 'username');
   switch (operator) {
     case 'exists':
       if (value === undefined) return true;
@@ -137,7 +134,7 @@ function checkValue(field: FieldRef, operator: FilterOperator, value: unknown): 
       if (!Array.isArray(value) || value.length === 0 || value.length > MAX_IN_VALUES) {
         bad(`in takes an array of 1-${MAX_IN_VALUES} values`);
       }
-      for (const v of value) if (!isScalar(v) || !fits(v)) bad('in takes scalars of the field\'s type');
+      for (const v of value) if (!isScalar(v) || !fits(v)) bad("in takes scalars of the field's type");
       return value as FilterScalar[];
     case 'contains':
       if (typeof value !== 'string' || value.length === 0 || value.length > MAX_STRING) {

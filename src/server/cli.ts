@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `vidget` command (`npm start`, `npm run serve`, `npm run vidget -- …`):
  *   vidget [serve]                         start the server, configured from the environment
@@ -6,7 +7,7 @@
  *   vidget --help                          this, and every environment variable
  */
 import { parseArgs } from 'node:util';
-import { createServer, type VidgetServer } from './create-server.js';
+import { createServer, demoProject, loadSecret, type VidgetServer } from './create-server.js';
 import { ENVIRONMENT, optionsFromEnv } from './env-options.js';
 import { createToken } from './trust/create-token.js';
 import { loadProjects, type ProjectConfig } from './trust/project-config.js';
@@ -20,13 +21,20 @@ const USAGE = `usage:
   vidget --help
 
 environment:
-${Object.entries(ENVIRONMENT).map(([name, meaning]) => `  ${name.padEnd(30)} ${meaning}`).join('\n')}
+${Object.entries(ENVIRONMENT)
+  .map(([name, meaning]) => `  ${name.padEnd(30)} ${meaning}`)
+  .join('\n')}
 `;
 
 /** The project `id` from the configuration the server would use. */
 function project(id: string | undefined): ProjectConfig {
   const { configFile, dataDir } = optionsFromEnv(process.env);
-  if (!configFile) throw new Error(`no vidget.config.json (or VIDGET_CONFIG): the built-in demo project's secret is in ${dataDir}/secret`);
+  if (!configFile) {
+    // Without a configuration the server serves the built-in demo project, with the secret it
+    // keeps in the data folder: a newcomer's first token is for it.
+    if (id === 'demo') return demoProject(loadSecret(dataDir ?? './data'));
+    throw new Error(`no vidget.config.json (or VIDGET_CONFIG): the only project is the built-in "demo"`);
+  }
   const found = loadProjects(configFile).find((p) => p.id === id);
   if (!found) throw new Error(`no project "${id}" in ${configFile}`);
   if (!found.secret) throw new Error(`project "${id}" has no secret: its tokens are minted by your own backend`);
@@ -51,7 +59,9 @@ function mint(args: string[]): void {
 async function serve(): Promise<void> {
   const { services, ...options } = optionsFromEnv(process.env);
   const server: VidgetServer = await createServer({ ...options, ...(await services()) });
-  console.log(`Vidget server on ${server.url}  (sockets: ${server.wsUrl}/parties/<project>/<room>, data: ${process.env.DATABASE_URL ? `PostgreSQL${process.env.REDIS_URL ? ' + Redis' : ''}` : options.dataDir}, static: ${options.staticDir ?? 'none'}, projects: ${options.configFile ?? 'demo (no vidget.config.json)'})`);
+  console.log(
+    `Vidget server on ${server.url}  (sockets: ${server.wsUrl}/parties/<project>/<room>, data: ${process.env.DATABASE_URL ? `PostgreSQL${process.env.REDIS_URL ? ' + Redis' : ''}` : options.dataDir}, static: ${options.staticDir ?? 'none'}, projects: ${options.configFile ?? 'demo (no vidget.config.json)'})`,
+  );
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

@@ -8,5 +8,8 @@ import { createHash } from 'node:crypto';
  * signed-in user's latest record.
  */
 export function clientIdOf(secret: string, username: string | null): string {
-  return createHash('sha256').update(`vidget/client\0${secret}\0${username ?? ''}`).digest('base64url').slice(0, 22);
+  return createHash('sha256')
+    .update(`vidget/client\0${secret}\0${username ?? ''}`)
+    .digest('base64url')
+    .slice(0, 22);
 }

@@ -107,7 +107,6 @@ export interface VidgetServer {
   close(): Promise<void>;
 }
 
-
 /** The project a server without a configuration serves: `demo`, open to viewers without a token. */
 export function demoProject(secret: string): ProjectConfig {
   return { id: 'demo', secret, anonymous: ['read', 'publish', 'search'] };
@@ -116,7 +115,11 @@ export function demoProject(secret: string): ProjectConfig {
 /** Default {@link StorageQuota}. */
 const DEFAULT_QUOTA: StorageQuota = { roomRecords: 100_000, roomBytes: 64 * 2 ** 20, projectRecords: 1_000_000, projectBytes: 2 ** 30 };
 
-function loadSecret(dataDir: string): string {
+/**
+ * The demo project's secret, kept in `<dataDir>/secret` (made there the first time), so tokens
+ * minted by `vidget token demo …` and the server agree, whichever runs first.
+ */
+export function loadSecret(dataDir: string): string {
   const file = join(dataDir, 'secret');
   try {
     return readFileSync(file, 'utf8').trim();
@@ -171,7 +174,12 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     ...(options.presence ? { presence: options.presence } : {}),
   });
   const sockets = new SocketServer({
-    registry, limiter, addresses, guard, maxFrameBytes, log,
+    registry,
+    limiter,
+    addresses,
+    guard,
+    maxFrameBytes,
+    log,
     limits: { maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024, ratePerSecond: rate.perSecond, rateBurst: rate.burst },
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? 1000,
     heartbeatMs: options.heartbeatMs ?? 30_000,
@@ -179,16 +187,17 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
   });
   const stats = () => ({ rooms: registry.size, connections: sockets.connections });
   const api: HttpApiContext = {
-    store, projects, registry, limiter, stats,
+    store,
+    projects,
+    registry,
+    limiter,
+    stats,
     devTokens: options.devTokens ?? false,
     drainRoom: async (name: string) => registry.get(name)?.settled(),
   };
 
   const timeouts: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, idleMs: 60_000, ...options.timeouts };
-  const http = createHttpServer(
-    { connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs / 2) },
-    createRequestHandler({ api, statics, limiter, addresses, log }),
-  );
+  const http = createHttpServer({ connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs / 2) }, createRequestHandler({ api, statics, limiter, addresses, log }));
   guard.attach(http, timeouts);
   http.on('upgrade', sockets.upgrade);
   const stopRetention = options.retentionMs ? startRetention(store, registry, options.retentionMs, log) : () => {};

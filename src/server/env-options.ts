@@ -30,11 +30,11 @@ export const ENVIRONMENT: Record<string, string> = {
   VIDGET_MAX_DB_BYTES: 'a cap on the SQLite file (default none)',
   VIDGET_RETENTION: 'delete records older than this: 90s, 15m, 6h, 30d (default: keep)',
   DATABASE_URL: 'postgres://user@host:5432/db: records in PostgreSQL instead of SQLite (several server processes share it)',
-  VIDGET_PG_SCHEMA: 'the PostgreSQL schema of Vidget\'s tables (default vidget)',
+  VIDGET_PG_SCHEMA: "the PostgreSQL schema of Vidget's tables (default vidget)",
   VIDGET_PG_POOL: 'PostgreSQL connections per process (default 10)',
   REDIS_URL: 'redis://host:6379: fan-out and presence across server processes (needs DATABASE_URL)',
   VIDGET_REDIS_PREFIX: 'prefix of every Redis key and pub/sub channel, one per deployment (default vidget:)',
-  VIDGET_SECRET: 'the built-in demo project\'s token secret; every node of a deployment needs the same (default: generated in DATA_DIR/secret)',
+  VIDGET_SECRET: "the built-in demo project's token secret; every node of a deployment needs the same (default: generated in DATA_DIR/secret)",
 };
 
 type Env = Record<string, string | undefined>;
@@ -56,7 +56,11 @@ function rate(env: Env, name: string): Rate | undefined {
   return { perSecond: Number(match[1]), burst: Number(match[2]) };
 }
 
-const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /** What the server stores in and talks to, made only when it starts (not for `vidget token`). */
@@ -64,7 +68,12 @@ export type Services = Pick<ServerOptions, 'store' | 'bus' | 'presence'>;
 
 async function services(env: Env, dataDir: string, maxBytes: number | undefined, poolSize: number | undefined): Promise<Services> {
   if (!env.DATABASE_URL) return maxBytes === undefined ? {} : { store: new SqliteStore(resolve(dataDir, 'vidget.db'), { maxBytes }) };
-  const store = new PostgresStore({ connectionString: env.DATABASE_URL, schema: env.VIDGET_PG_SCHEMA || 'vidget', ...(poolSize ? { poolSize } : {}), onError: (e) => console.error('[vidget] postgres', e) });
+  const store = new PostgresStore({
+    connectionString: env.DATABASE_URL,
+    schema: env.VIDGET_PG_SCHEMA || 'vidget',
+    ...(poolSize ? { poolSize } : {}),
+    onError: (e) => console.error('[vidget] postgres', e),
+  });
   if (!env.REDIS_URL) return { store };
   const redis = { url: env.REDIS_URL, prefix: env.VIDGET_REDIS_PREFIX ?? 'vidget:' };
   // Unreachable at start: fail now, naming REDIS_URL, rather than run as a node nobody hears.

@@ -112,7 +112,10 @@ export class OfflineQueue {
     const writes = this.writes;
     this.writes = [];
     try {
-      await setMany(writes.map((w) => [this.key(w.entry), w.entry]), vidgetStore(this.database));
+      await setMany(
+        writes.map((w) => [this.key(w.entry), w.entry]),
+        vidgetStore(this.database),
+      );
       for (const w of writes) w.resolve();
     } catch (error) {
       const failure = new VidgetError(ErrorCode.Unavailable, `could not queue the publish: ${(error as Error).message}`);

@@ -10,17 +10,7 @@ import { TokenBucket } from '../protocol/token-bucket.js';
 import { vidgetStore } from './idb-store.js';
 import type { OfflineQueue } from './offline-queue.js';
 import { randomId } from './random-id.js';
-import {
-  CountEvent,
-  DeleteEvent,
-  RecordEvent,
-  SocketCloseEvent,
-  SocketErrorEvent,
-  StateChangeEvent,
-  SyncedEvent,
-  type SocketState,
-  type WidgetSocketEventMap,
-} from './socket-events.js';
+import { CountEvent, DeleteEvent, RecordEvent, SocketCloseEvent, SocketErrorEvent, StateChangeEvent, SyncedEvent, type SocketState, type WidgetSocketEventMap } from './socket-events.js';
 
 /** Options of {@link WidgetSocket}. */
 /** Records per search page of a gap fill (the server's most). */
@@ -241,7 +231,10 @@ export class WidgetSocket extends EventTarget {
   search(call: SearchCall): Promise<SearchResponse> {
     const result = this.request(call.query);
     result
-      .then((answer) => call.success?.(answer), (error: VidgetError) => call.error?.(error))
+      .then(
+        (answer) => call.success?.(answer),
+        (error: VidgetError) => call.error?.(error),
+      )
       .catch((error: unknown) => console.error('vidget: a search callback threw', error));
     return result;
   }
@@ -574,8 +567,15 @@ export class WidgetSocket extends EventTarget {
   private async fill(after: number, before: number, connection: number): Promise<number> {
     let filled = 0;
     try {
-      for (let last = after; filled <= (this.options.maxFill ?? 10_000); ) {
-        const query: SearchQuery = { filters: [{ field: 'id', operator: '>', value: last }, { field: 'id', operator: '<', value: before }], sortField: 'id', limit: PAGE };
+      for (let last = after; filled <= (this.options.maxFill ?? 10_000);) {
+        const query: SearchQuery = {
+          filters: [
+            { field: 'id', operator: '>', value: last },
+            { field: 'id', operator: '<', value: before },
+          ],
+          sortField: 'id',
+          limit: PAGE,
+        };
         const page = await this.request(query);
         if (connection !== this.resumed.connection) return -1;
         for (const record of page.records) {

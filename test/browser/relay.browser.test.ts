@@ -10,7 +10,7 @@ async function frame(socket: PartySocket, match: (f: ServerFrame) => boolean): P
 }
 
 describe('the relay from a real browser', () => {
-  it('two browser sockets see each other\'s publishes, presence and search (native WebSocket + partysocket)', async () => {
+  it("two browser sockets see each other's publishes, presence and search (native WebSocket + partysocket)", async () => {
     const { host, http } = await testEnv();
     const room = `r${Date.now()}`;
     const a = new PartySocket({ host, party: 'browser', room, id: 'tab-a' });

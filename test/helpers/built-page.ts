@@ -29,7 +29,10 @@ export async function builtPage(body: string, options: ServerOptions = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), 'vidget-page-'));
   await build({ logLevel: 'silent', mode: 'lib', build: { outDir: dir, emptyOutDir: true } });
   copyFileSync('test/fixtures/clip.webm', join(dir, 'clip.webm'));
-  writeFileSync(join(dir, 'index.html'), `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>embed</title>\n<script type="module" src="/vidget.js"></script>\n${body}`);
+  writeFileSync(
+    join(dir, 'index.html'),
+    `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>embed</title>\n<script type="module" src="/vidget.js"></script>\n${body}`,
+  );
   return serve(dir, options);
 }
 

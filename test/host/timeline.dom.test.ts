@@ -19,7 +19,7 @@ describe('Timeline', () => {
     assert.deepEqual(ids(tl.seek(1).exited), ['a'], 'seeking back before it');
   });
 
-  test('seeking across a cue\'s whole range does not flash it', () => {
+  test("seeking across a cue's whole range does not flash it", () => {
     const tl = new Timeline<Named>();
     tl.add(cue('short', 10, 11));
     tl.seek(0);
@@ -31,7 +31,7 @@ describe('Timeline', () => {
 
   test('agrees with a full scan at every step of random walks over random cues', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const cues = Array.from({ length: 300 }, (_, i) => {
       const start = Math.floor(rand() * 100) / 2;
       return cue(`c${i}`, start, start + Math.floor(rand() * 20) / 2 + 0.5);
@@ -41,7 +41,10 @@ describe('Timeline', () => {
     for (let step = 0; step < 2000; step++) {
       const t = step % 7 === 0 ? Math.floor(rand() * 120) / 2 : Math.floor(rand() * 60);
       tl.seek(t);
-      const expected = cues.filter((c) => c.start <= t && t < c.end).map((c) => c.id).sort();
+      const expected = cues
+        .filter((c) => c.start <= t && t < c.end)
+        .map((c) => c.id)
+        .sort();
       assert.deepEqual([...tl.current].map((c) => c.id).sort(), expected, `at t=${t}`);
     }
   });

@@ -72,8 +72,23 @@ describe('parseWidgetConfig', () => {
       { id: 'z', type: 'poll', position: 'somewhere' },
       'nope',
     ]);
-    assert.deepEqual(entries.map((e) => [e.id, e.start, e.end, e.position]), [['ok', 1, 5, 'top-right'], ['open', 0, Infinity, 'top-right']]);
-    assert.deepEqual(errors.map((e) => [e.index, e.id]), [[2, 'ok'], [3, 'x'], [4, 'y'], [5, 'z'], [6, undefined]]);
+    assert.deepEqual(
+      entries.map((e) => [e.id, e.start, e.end, e.position]),
+      [
+        ['ok', 1, 5, 'top-right'],
+        ['open', 0, Infinity, 'top-right'],
+      ],
+    );
+    assert.deepEqual(
+      errors.map((e) => [e.index, e.id]),
+      [
+        [2, 'ok'],
+        [3, 'x'],
+        [4, 'y'],
+        [5, 'z'],
+        [6, undefined],
+      ],
+    );
     assert.match(errors[0]!.message, /duplicate/);
     assert.deepEqual(parseWidgetConfig({}).errors[0]!.message, 'the widget config must be a JSON array');
   });
@@ -85,18 +100,35 @@ describe('parseWidgetConfig', () => {
       { id: 'bad-narrow', type: 'poll', narrow: 'sideways' },
       { id: 'bad-label', type: 'poll', label: 'x'.repeat(81) },
     ]);
-    assert.deepEqual(entries.map((e) => [e.id, e.pauseOnShow, e.narrow, e.label]), [['q', true, 'below', 'Quiz time'], ['plain', false, undefined, undefined]]);
-    assert.deepEqual(errors.map((e) => e.id), ['bad-narrow', 'bad-label']);
+    assert.deepEqual(
+      entries.map((e) => [e.id, e.pauseOnShow, e.narrow, e.label]),
+      [
+        ['q', true, 'below', 'Quiz time'],
+        ['plain', false, undefined, undefined],
+      ],
+    );
+    assert.deepEqual(
+      errors.map((e) => e.id),
+      ['bad-narrow', 'bad-label'],
+    );
     assert.match(errors[0]!.message, /chip, below or keep/);
   });
 
   test('actions: valid ones kept in order, invalid ones reported and skipped', () => {
     const { entries, errors } = parseWidgetConfig([
-      { id: 'w', type: 'hotspot', onStart: ['pause'], onClick: [{ type: 'seek', time: 30 }, { type: 'openUrl', url: 'javascript:alert(1)' }, { type: 'openUrl', url: 'https://example.com/x' }, { type: 'launchMissiles' }] },
+      {
+        id: 'w',
+        type: 'hotspot',
+        onStart: ['pause'],
+        onClick: [{ type: 'seek', time: 30 }, { type: 'openUrl', url: 'javascript:alert(1)' }, { type: 'openUrl', url: 'https://example.com/x' }, { type: 'launchMissiles' }],
+      },
     ]);
     assert.deepEqual(entries[0]!.actions, {
       onStart: [{ type: 'pause' }],
-      onClick: [{ type: 'seek', time: 30 }, { type: 'openUrl', url: 'https://example.com/x' }],
+      onClick: [
+        { type: 'seek', time: 30 },
+        { type: 'openUrl', url: 'https://example.com/x' },
+      ],
     });
     assert.equal(errors.length, 2);
     assert.match(errors[0]!.message, /http or https/);

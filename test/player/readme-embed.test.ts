@@ -53,7 +53,13 @@ test("README: a page on another origin embeds the bundle with the README's snipp
 
   // The Lit example (`hello`, from 0 s): its button, rendered with window.vidget's html and css.
   await page.waitForFunction(`${widgetRoot('ask')}?.querySelector('vidget-hello')?.shadowRoot?.querySelector('button')?.textContent === 'Pause'`, null, { timeout: 15_000 });
-  assert.equal(await page.evaluate(`getComputedStyle(${widgetRoot('ask')}.querySelector('vidget-hello').shadowRoot.querySelector('button')).fontFamily === getComputedStyle(${widgetRoot('ask')}.querySelector('vidget-hello')).fontFamily`), true, 'its css applied (font: inherit)');
+  assert.equal(
+    await page.evaluate(
+      `getComputedStyle(${widgetRoot('ask')}.querySelector('vidget-hello').shadowRoot.querySelector('button')).fontFamily === getComputedStyle(${widgetRoot('ask')}.querySelector('vidget-hello')).fontFamily`,
+    ),
+    true,
+    'its css applied (font: inherit)',
+  );
   // The function example (`note`, 2-8 s): its text, and its socket's live count from the server on origin A.
   await page.evaluate(`${PLAYER}.playerApi.seek(2.5)`);
   await page.waitForFunction(`${widgetRoot('hello')}?.querySelector('p')?.textContent === 'Hi!'`, null, { timeout: 10_000 });

@@ -16,11 +16,9 @@ test('the built dist/vidget.js works from a plain script tag: <vidget-player>, w
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${server.url}/index.html`);
-  const text = await page.waitForFunction(
-    `(() => { const w = document.querySelector('vidget-player')?.shadowRoot?.querySelector('.vidget-widget'); return w?.shadowRoot?.textContent; })()`,
-    null,
-    { timeout: 10_000 },
-  );
+  const text = await page.waitForFunction(`(() => { const w = document.querySelector('vidget-player')?.shadowRoot?.querySelector('.vidget-widget'); return w?.shadowRoot?.textContent; })()`, null, {
+    timeout: 10_000,
+  });
   assert.equal(await text.jsonValue(), 'Hello page owner');
   assert.equal(await page.evaluate('typeof window.vidget.defineWidget'), 'function');
   assert.equal(await page.evaluate(`customElements.get('vidget-player') === window.vidget.VidgetPlayer`), true);

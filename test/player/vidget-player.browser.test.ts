@@ -88,7 +88,11 @@ describe('<vidget-player> with a real video', () => {
       { type: 'fn-note' },
       { id: 'c', type: 'fn-note', start: 0, end: 1, onClick: [{ type: 'openUrl', url: 'javascript:alert(1)' }] },
     ]);
-    expect(errors.map((e) => [e.index, e.widgetId])).to.deep.equal([[2, 'bad'], [3, undefined], [4, 'c']]);
+    expect(errors.map((e) => [e.index, e.widgetId])).to.deep.equal([
+      [2, 'bad'],
+      [3, undefined],
+      [4, 'c'],
+    ]);
     expect(errors[2]!.message).to.match(/http or https/);
     player.playerApi!.seek(2.5);
     await until(() => shown(player).length === 2);
@@ -112,7 +116,7 @@ describe('<vidget-player> with a real video', () => {
     expect(video.currentTime).to.be.greaterThan(1.2 - 0.042, 'left with the frame presented at its end');
   });
 
-  it('seeking across a widget\'s whole range does not flash it; seeking into it shows it', async () => {
+  it("seeking across a widget's whole range does not flash it; seeking into it shows it", async () => {
     const { player } = await mountPlayer([{ id: 'mid', type: 'fn-note', start: 3, end: 4, props: { text: 'x' } }]);
     const api = player.playerApi!;
     const shows: string[] = [];
@@ -138,7 +142,10 @@ describe('<vidget-player> with a real video', () => {
       { id: 'l', type: 'lit-note', start: 0, end: 10, props: { text: 'lit' } },
     ]);
     await until(() => calls.length === 2);
-    expect(calls.map((c) => [c.widget, c.alias]).sort()).to.deep.equal([['fn-note', true], ['lit-note', true]]);
+    expect(calls.map((c) => [c.widget, c.alias]).sort()).to.deep.equal([
+      ['fn-note', true],
+      ['lit-note', true],
+    ]);
     expect(calls.find((c) => c.widget === 'fn-note')!.api.getWidgetProps()).to.deep.equal({ text: 'fn' });
     const wrappers = [...player.renderRoot.querySelectorAll<HTMLElement>('.vidget-widget')];
     const fnP = wrappers.find((w) => w.dataset.widgetId === 'f')!.shadowRoot!.querySelector('p')!;
@@ -176,7 +183,11 @@ describe('<vidget-player> with a real video', () => {
     widgetApi.setVariable('score', 3);
     widgetApi.setVariable('score', 5);
     widgetApi.setVariable('level', 'gold', true);
-    expect(changes).to.deep.equal([['score', undefined, 3], ['score', 3, 5], ['level', undefined, 'gold']]);
+    expect(changes).to.deep.equal([
+      ['score', undefined, 3],
+      ['score', 3, 5],
+      ['level', undefined, 'gold'],
+    ]);
     expect(first.player.playerApi!.getVariables()).to.deep.equal({ score: 5, level: 'gold' });
     first.player.remove();
     // A new player for the same video (what a reload does) finds the persistent one only. (Its
@@ -357,12 +368,10 @@ describe('sandboxed widgets (iframe sandbox="allow-scripts")', () => {
   before(async () => (env = await testEnv()));
   afterEach(() => document.querySelectorAll('vidget-player').forEach((p) => p.remove()));
 
-  it('get the same api over the bridge, including a socket, but not the page\'s DOM, cookies, storage or other sockets', async () => {
+  it("get the same api over the bridge, including a socket, but not the page's DOM, cookies, storage or other sockets", async () => {
     document.cookie = 'session=secret; path=/';
     localStorage.setItem('host-secret', '1');
-    const { player } = await mountPlayer([
-      { id: 'probe', type: 'probe', sandbox: true, src: `${env.http}/probe-widget.js`, start: 0, end: 100, props: { color: 'blue' } },
-    ]);
+    const { player } = await mountPlayer([{ id: 'probe', type: 'probe', sandbox: true, src: `${env.http}/probe-widget.js`, start: 0, end: 100, props: { color: 'blue' } }]);
     const api = player.playerApi!;
     await until(() => api.getVariable('probe') !== undefined, 'the probe report');
     const report = api.getVariable('probe') as Record<string, unknown>;

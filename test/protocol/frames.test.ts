@@ -3,7 +3,10 @@ import { describe, test } from 'node:test';
 import { ErrorCode, VidgetError, frameRef, parseClientFrame, parseConnectParams, parseInterval } from '../../src/protocol/index.js';
 
 const badFrame = (text: string, pattern: RegExp) =>
-  assert.throws(() => parseClientFrame(text), (e: unknown) => e instanceof VidgetError && e.code === ErrorCode.BadFrame && pattern.test(e.message));
+  assert.throws(
+    () => parseClientFrame(text),
+    (e: unknown) => e instanceof VidgetError && e.code === ErrorCode.BadFrame && pattern.test(e.message),
+  );
 
 describe('parseClientFrame', () => {
   test('reads publish and search frames', () => {
@@ -63,7 +66,11 @@ describe('parseInterval', () => {
 describe('parseConnectParams', () => {
   test('reads the partysocket _pk and the resume cursor', () => {
     assert.deepEqual(parseConnectParams(new URLSearchParams('_pk=abc-1&since=42&epoch=e1&catchup=5m&token=t')), {
-      clientId: 'abc-1', since: 42, epoch: 'e1', catchupMs: 300_000, token: 't',
+      clientId: 'abc-1',
+      since: 42,
+      epoch: 'e1',
+      catchupMs: 300_000,
+      token: 't',
     });
   });
   test('rejects a missing or malformed client id, since or catchup', () => {

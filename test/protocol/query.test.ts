@@ -3,7 +3,10 @@ import { describe, test } from 'node:test';
 import { ErrorCode, VidgetError, parseField, validateQuery } from '../../src/protocol/index.js';
 
 const rejects = (query: unknown, pattern: RegExp) =>
-  assert.throws(() => validateQuery(query), (e: unknown) => e instanceof VidgetError && e.code === ErrorCode.BadQuery && pattern.test(e.message));
+  assert.throws(
+    () => validateQuery(query),
+    (e: unknown) => e instanceof VidgetError && e.code === ErrorCode.BadQuery && pattern.test(e.message),
+  );
 
 describe('validateQuery', () => {
   test('fills defaults: sort by id asc, offset 0, limit 10', () => {
@@ -13,8 +16,14 @@ describe('validateQuery', () => {
 
   test('accepts the Cinema8 documentation example unchanged', () => {
     const q = validateQuery({
-      sortField: 'created', sortOrder: 'asc', offset: 0, limit: 10,
-      filters: [{ field: 'created', operator: '>', value: 1678724096803 }, { field: 'data.score', operator: '>', value: 55 }],
+      sortField: 'created',
+      sortOrder: 'asc',
+      offset: 0,
+      limit: 10,
+      filters: [
+        { field: 'created', operator: '>', value: 1678724096803 },
+        { field: 'data.score', operator: '>', value: 55 },
+      ],
     });
     assert.deepEqual(q.filters[1]!.field, { kind: 'data', path: ['score'] });
   });

@@ -121,7 +121,7 @@ describe('access', () => {
     assert.equal(res.status, 403);
   });
 
-  test('tampered tokens get 4001, expired ones 4002, another project\'s token 4003', async () => {
+  test("tampered tokens get 4001, expired ones 4002, another project's token 4003", async () => {
     const good = token('allowed', 'ann');
     const [head, body, sig] = good.split('.');
     const forged = `${head}.${Buffer.from(JSON.stringify({ aud: 'allowed', sub: 'root', exp: 4e9 })).toString('base64url')}.${sig}`;
@@ -151,7 +151,7 @@ describe('access', () => {
     assert.equal((await fetch(`${strict.url}/api/projects/p/widgets/w/records`)).status, 401);
   });
 
-  test('POST /api/tokens needs the project\'s API key unless devTokens is on', async (t) => {
+  test("POST /api/tokens needs the project's API key unless devTokens is on", async (t) => {
     const keyed = await startServer();
     const dev = await startServer({ devTokens: true });
     t.after(() => Promise.all([keyed.close(), dev.close()]));
@@ -214,8 +214,7 @@ describe('connection health', () => {
     const socket = new Socket();
     await new Promise<void>((resolve) => socket.connect(server.port, '127.0.0.1', resolve));
     socket.write(
-      'GET /parties/p/hb?_pk=zombie HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      'GET /parties/p/hb?_pk=zombie HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
     );
     await new Promise<void>((resolve) => socket.once('data', () => resolve()));
     assert.equal(server.stats().connections, 1);

@@ -46,7 +46,11 @@ describe('catch-up', () => {
         await reader.next('msg', (f) => f.record.data === `end-${round}`);
         assert.equal(reader.frames.find((f) => f.type === 'synced')?.type === 'synced' && (reader.frames.find((f) => f.type === 'synced') as { recovered: boolean }).recovered, true);
         const ids = reader.frames.filter((f) => f.type === 'msg').map((f) => (f.type === 'msg' ? f.record.id : 0));
-        assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'in id order');
+        assert.deepEqual(
+          ids,
+          [...ids].sort((a, b) => a - b),
+          'in id order',
+        );
         assert.equal(new Set(ids).size, ids.length, 'no duplicate');
         // Every persisted record after the cursor is there (ephemeral ones may predate the join).
         const persisted = await reader.search({ filters: [{ field: 'id', operator: '>', value: cursor }], limit: 1000 });
@@ -92,7 +96,10 @@ describe('catch-up', () => {
     const synced = await reader.next('synced');
     assert.equal(synced.recovered, false);
     assert.equal(synced.replayed, 50);
-    assert.deepEqual(seen(reader), Array.from({ length: 50 }, (_, i) => i + 10));
+    assert.deepEqual(
+      seen(reader),
+      Array.from({ length: 50 }, (_, i) => i + 10),
+    );
     await pub.close();
     await reader.close();
   });

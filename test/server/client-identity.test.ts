@@ -7,7 +7,7 @@ import { clientIdOf } from '../../src/server/client-identity.js';
 import { startServer, TestClient, token as makeToken } from './helpers.js';
 
 describe('client identity', () => {
-  test('connecting with someone\'s public client id as _pk does not make you them: their latest vote stays theirs', async (t) => {
+  test("connecting with someone's public client id as _pk does not make you them: their latest vote stays theirs", async (t) => {
     const server = await startServer();
     t.after(() => server.close());
     const token = makeToken('p', 'ann');
@@ -32,7 +32,7 @@ describe('client identity', () => {
     assert.equal(first.clientId, clientIdOf('browser-secret', null));
     assert.doesNotMatch(first.clientId, /browser-secret/);
     const signedIn = await TestClient.joined(server, 'p', 'id', { _pk: 'browser-secret', token: makeToken('p', 'ann') });
-    assert.notEqual(signedIn.clientId, first.clientId, 'an anonymous connection never shares a signed-in user\'s id');
+    assert.notEqual(signedIn.clientId, first.clientId, "an anonymous connection never shares a signed-in user's id");
     const record = await first.publish({ x: 1 });
     assert.equal(record.record.client_id, first.clientId);
     await Promise.all([first.close(), again.close(), signedIn.close()]);

@@ -28,7 +28,10 @@ test('a full disk: publishes get err unavailable (not a crash), the server keeps
   }
   assert.ok(refused, 'the cap was reached');
   assert.ok(acked.length > 50, `${acked.length} acked before the disk filled`);
-  assert.ok(errors.some((e) => /full/i.test(String(e))), 'the store error was logged');
+  assert.ok(
+    errors.some((e) => /full/i.test(String(e))),
+    'the store error was logged',
+  );
 
   // Still serving: ephemeral messages, searches, new connections.
   const eph = await client.publish({ hello: 'still here' }, false);

@@ -29,11 +29,20 @@ test('a message framed once reaches several ws clients intact, through the fast 
   }
   // ws's own send after framed writes keeps its order.
   for (const ws of servers) ws.send('last');
-  await Promise.all(clients.map((c, i) => new Promise<void>((resolve) => {
-    const check = () => (received[i]!.length === payloads.length + 1 ? resolve() : undefined);
-    c.on('message', check);
-    check();
-  })));
-  for (const got of received) assert.deepEqual(got, [...payloads, 'last'].map((p) => `false:${p}`));
+  await Promise.all(
+    clients.map(
+      (c, i) =>
+        new Promise<void>((resolve) => {
+          const check = () => (received[i]!.length === payloads.length + 1 ? resolve() : undefined);
+          c.on('message', check);
+          check();
+        }),
+    ),
+  );
+  for (const got of received)
+    assert.deepEqual(
+      got,
+      [...payloads, 'last'].map((p) => `false:${p}`),
+    );
   for (const c of clients) c.close();
 });

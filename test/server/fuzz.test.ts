@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import WebSocket from 'ws';
 import { CloseCode, ErrorCode, validateQuery, type ServerFrame, type VidgetRecord } from '../../src/protocol/index.js';
 import type { VidgetServer } from '../../src/server/index.js';
 import { startServer, TestClient } from './helpers.js';
@@ -27,7 +26,9 @@ before(async () => {
 });
 after(async () => {
   await server.close();
-  console.log(`fuzz: ${tally.frames} frames, ${tally.queries} queries (${tally.modelChecked} checked against a model); error codes ${JSON.stringify(Object.fromEntries(tally.errors))}; close codes ${JSON.stringify(Object.fromEntries(tally.closes))}`);
+  console.log(
+    `fuzz: ${tally.frames} frames, ${tally.queries} queries (${tally.modelChecked} checked against a model); error codes ${JSON.stringify(Object.fromEntries(tally.errors))}; close codes ${JSON.stringify(Object.fromEntries(tally.closes))}`,
+  );
 });
 
 // ---- frames ----
@@ -40,26 +41,45 @@ const pollution = fc.tuple(fc.constantFrom(...PROTO_KEYS), anyJson).map(([k, v])
 const nesting = fc.integer({ min: 1, max: 5_000 }).map((n) => `{"type":"pub","cid":"deep","persist":true,"data":${'['.repeat(n)}${']'.repeat(n)}}`);
 const huge = fc.integer({ min: MAX_FRAME - 100, max: MAX_FRAME * 4 }).map((n) => `{"type":"pub","cid":"big","persist":true,"data":"${'x'.repeat(n)}"}`);
 /** Valid-looking frames with one field wrong: type, cid, data, persist, rid, query. */
-const mutated = fc.record(
-  {
-    type: fc.oneof(fc.constantFrom('pub', 'search', 'PUB', '', 'ack', 'msg', 'hello'), anyJson),
-    cid: fc.oneof(name, anyJson, fc.string({ maxLength: 80 })),
-    rid: fc.oneof(name, anyJson),
-    data: anyJson,
-    persist: fc.oneof(fc.boolean(), anyJson),
-    query: fc.oneof(fc.object({ maxDepth: 3 }), anyJson),
-  },
-  { requiredKeys: [] },
-).map((f) => JSON.stringify(f));
+const mutated = fc
+  .record(
+    {
+      type: fc.oneof(fc.constantFrom('pub', 'search', 'PUB', '', 'ack', 'msg', 'hello'), anyJson),
+      cid: fc.oneof(name, anyJson, fc.string({ maxLength: 80 })),
+      rid: fc.oneof(name, anyJson),
+      data: anyJson,
+      persist: fc.oneof(fc.boolean(), anyJson),
+      query: fc.oneof(fc.object({ maxDepth: 3 }), anyJson),
+    },
+    { requiredKeys: [] },
+  )
+  .map((f) => JSON.stringify(f));
 const valid = fc.record({ cid: name, data: anyJson, persist: fc.boolean() }).map((f) => JSON.stringify({ type: 'pub', ...f }));
 
 /** One fuzz input: text (a string), binary, or text bytes that are not UTF-8. */
 type Input = { text: string } | { binary: Buffer } | { badUtf8: Buffer };
 const input: fc.Arbitrary<Input> = fc.oneof(
-  { weight: 4, arbitrary: fc.oneof(valid, mutated, pollution, nesting, anyJson.map((v) => JSON.stringify(v)), fc.string({ maxLength: 200 })).map((text) => ({ text })) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .oneof(
+        valid,
+        mutated,
+        pollution,
+        nesting,
+        anyJson.map((v) => JSON.stringify(v)),
+        fc.string({ maxLength: 200 }),
+      )
+      .map((text) => ({ text })),
+  },
   { weight: 1, arbitrary: fc.oneof(huge, fc.constant('x'.repeat(10 * 1024 * 1024))).map((text) => ({ text })) },
   { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 300 }).map((b) => ({ binary: Buffer.from(b) })) },
-  { weight: 1, arbitrary: fc.uint8Array({ minLength: 0, maxLength: 50 }).map((b) => ({ badUtf8: Buffer.concat([Buffer.from('{"type":"pub","cid":"u","data":"'), Buffer.from(b), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]) })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .uint8Array({ minLength: 0, maxLength: 50 })
+      .map((b) => ({ badUtf8: Buffer.concat([Buffer.from('{"type":"pub","cid":"u","data":"'), Buffer.from(b), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]) })),
+  },
 );
 
 /**
@@ -112,14 +132,22 @@ describe('fuzzed frames', () => {
           count(tally.closes, close);
         }
         // Whatever was sent: an ack for a valid pub, an error for anything else, or a close.
-        if ('text' in what && close === undefined) assert.ok(frames.some((f) => f.type === 'ack' || f.type === 'err' || f.type === 'result'), `no answer to ${what.text.slice(0, 120)}`);
+        if ('text' in what && close === undefined)
+          assert.ok(
+            frames.some((f) => f.type === 'ack' || f.type === 'err' || f.type === 'result'),
+            `no answer to ${what.text.slice(0, 120)}`,
+          );
       }),
       { numRuns: FRAME_RUNS, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 1e9) },
     );
     // Nothing polluted, nothing internal, and the store holds exactly the acked records.
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.deepEqual(internal, []);
-    assert.deepEqual(await bystander.allRecords(), [...acked.values()].sort((x, y) => x.id - y.id), 'the store holds exactly the acked persistent publishes');
+    assert.deepEqual(
+      await bystander.allRecords(),
+      [...acked.values()].sort((x, y) => x.id - y.id),
+      'the store holds exactly the acked persistent publishes',
+    );
     // Still serving: the bystander publishes and is acked.
     const ack = await bystander.publish({ still: 'alive' });
     assert.equal(ack.record.data && (ack.record.data as { still?: string }).still, 'alive');
@@ -144,12 +172,27 @@ const seedRecord = (room: string, i: number) => ({ room, n: i % 13, s: ['a', 'b'
 
 const FIELDS = ['data.n', 'data.s', 'data.b', 'data.o', 'id', 'client_id', 'username', 'created'];
 const scalar = fc.oneof(fc.integer({ min: -2, max: 15 }), fc.constantFrom('a', 'b', 'c', "it's", '%_', '', "' OR 1=1 --", '"; DROP TABLE records; --'), fc.boolean(), fc.constant(null));
-const sqlish = fc.constantFrom("data.n') OR 1=1 --", 'data.n; DROP TABLE records', 'data."n"', 'data.__proto__', 'records.room', 'room', 'data..n', 'data.n[0]', 'json_extract(data, "$.n")', 'data.' + 'x.'.repeat(9) + 'y', '*');
-const filter = fc.record({
-  field: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...FIELDS) }, { weight: 1, arbitrary: sqlish }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) }),
-  operator: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('=', '!=', '>', '>=', '<', '<=', 'in', 'contains', 'exists') }, { weight: 1, arbitrary: fc.string({ maxLength: 4 }) }),
-  value: fc.oneof(scalar, fc.array(scalar, { maxLength: 5 })),
-}, { requiredKeys: ['field', 'operator'] });
+const sqlish = fc.constantFrom(
+  "data.n') OR 1=1 --",
+  'data.n; DROP TABLE records',
+  'data."n"',
+  'data.__proto__',
+  'records.room',
+  'room',
+  'data..n',
+  'data.n[0]',
+  'json_extract(data, "$.n")',
+  'data.' + 'x.'.repeat(9) + 'y',
+  '*',
+);
+const filter = fc.record(
+  {
+    field: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...FIELDS) }, { weight: 1, arbitrary: sqlish }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) }),
+    operator: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('=', '!=', '>', '>=', '<', '<=', 'in', 'contains', 'exists') }, { weight: 1, arbitrary: fc.string({ maxLength: 4 }) }),
+    value: fc.oneof(scalar, fc.array(scalar, { maxLength: 5 })),
+  },
+  { requiredKeys: ['field', 'operator'] },
+);
 /** Well-typed filters on the seeded fields: most of these pass, and the model can check them. */
 const typedFilter = fc.oneof(
   fc.record({ field: fc.constantFrom('data.n', 'data.o'), operator: fc.constantFrom('=', '>', '>=', '<', '<='), value: fc.integer({ min: -2, max: 15 }) }),
@@ -157,16 +200,28 @@ const typedFilter = fc.oneof(
   fc.record({ field: fc.constant('data.b'), operator: fc.constant('='), value: fc.boolean() }),
   fc.record({ field: fc.constantFrom('data.n', 'data.o', 'data.zz'), operator: fc.constant('exists'), value: fc.boolean() }),
 );
-const typedQuery = fc.record({ filters: fc.array(typedFilter, { maxLength: 3 }), limit: fc.integer({ min: 0, max: 100 }), offset: fc.integer({ min: 0, max: 80 }), sortField: fc.constantFrom(...FIELDS), sortOrder: fc.constantFrom('asc', 'desc') }, { requiredKeys: ['filters'] });
-const wildQuery = fc.record({
-  filters: fc.array(filter, { maxLength: 3 }),
-  sortField: fc.oneof(fc.constantFrom(...FIELDS), sqlish),
-  sortOrder: fc.oneof(fc.constantFrom('asc', 'desc'), fc.string({ maxLength: 5 })),
-  limit: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: -5, max: 5000 }), fc.double()),
-  offset: fc.oneof(fc.integer({ min: 0, max: 80 }), fc.integer({ min: -3, max: 2_000_000 })),
-  groupBy: fc.oneof(fc.constantFrom('data.s', 'data.b', 'data.o'), sqlish),
-  latestPerClient: fc.oneof(fc.boolean(), anyJson),
-}, { requiredKeys: [] });
+const typedQuery = fc.record(
+  {
+    filters: fc.array(typedFilter, { maxLength: 3 }),
+    limit: fc.integer({ min: 0, max: 100 }),
+    offset: fc.integer({ min: 0, max: 80 }),
+    sortField: fc.constantFrom(...FIELDS),
+    sortOrder: fc.constantFrom('asc', 'desc'),
+  },
+  { requiredKeys: ['filters'] },
+);
+const wildQuery = fc.record(
+  {
+    filters: fc.array(filter, { maxLength: 3 }),
+    sortField: fc.oneof(fc.constantFrom(...FIELDS), sqlish),
+    sortOrder: fc.oneof(fc.constantFrom('asc', 'desc'), fc.string({ maxLength: 5 })),
+    limit: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: -5, max: 5000 }), fc.double()),
+    offset: fc.oneof(fc.integer({ min: 0, max: 80 }), fc.integer({ min: -3, max: 2_000_000 })),
+    groupBy: fc.oneof(fc.constantFrom('data.s', 'data.b', 'data.o'), sqlish),
+    latestPerClient: fc.oneof(fc.boolean(), anyJson),
+  },
+  { requiredKeys: [] },
+);
 const query = fc.oneof(typedQuery, wildQuery) as fc.Arbitrary<Record<string, unknown> & { latestPerClient?: unknown }>;
 
 /** A model of the filters over the seeded records of room A: the `total` a correct server answers. */
@@ -185,7 +240,10 @@ function modelTotal(q: { filters?: Array<{ field: string; operator: string; valu
         if (f.value === null || typeof f.value === 'object') return undefined;
         rows = rows.filter((r) => sameType(get(r), f.value) && get(r) === f.value);
         break;
-      case '>': case '>=': case '<': case '<=':
+      case '>':
+      case '>=':
+      case '<':
+      case '<=':
         if (typeof f.value !== 'number') return undefined;
         rows = rows.filter((r) => {
           const v = get(r);
@@ -202,7 +260,7 @@ function modelTotal(q: { filters?: Array<{ field: string; operator: string; valu
 }
 
 describe('fuzzed search queries', () => {
-  test('every query gets a typed error or a correct result, never SQL text, never another room\'s records', async () => {
+  test("every query gets a typed error or a correct result, never SQL text, never another room's records", async () => {
     const a = await TestClient.joined(server, 'fuzz', 'qa');
     const b = await TestClient.joined(server, 'fuzzb', 'qa'); // another project, same room name
     for (let i = 0; i < SEED; i++) {

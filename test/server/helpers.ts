@@ -107,7 +107,13 @@ export class TestClient {
     const i = this.unread.findIndex(match);
     if (i >= 0) return Promise.resolve(this.unread.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
-      const waiter = { match, resolve: (f: ServerFrame) => { clearTimeout(timer); resolve(f); } };
+      const waiter = {
+        match,
+        resolve: (f: ServerFrame) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
         reject(new Error(`no matching frame within ${WAIT_MS} ms; got ${JSON.stringify(this.frames).slice(-600)}`));
@@ -136,7 +142,7 @@ export class TestClient {
   /** Every stored record of the room, in id order, read in keyset pages of up to 1,000 (`after`). */
   async allRecords(): Promise<VidgetRecord[]> {
     const records: VidgetRecord[] = [];
-    for (let after: number | undefined; ; ) {
+    for (let after: number | undefined; ;) {
       const page = await this.search({ limit: 1000, ...(after === undefined ? {} : { after }) });
       if (page.type !== 'result') throw new Error(`search failed: ${page.code} ${page.message}`);
       records.push(...page.records);
@@ -150,7 +156,6 @@ export class TestClient {
     await this.closed;
   }
 }
-
 
 export { until } from '../helpers/wait.js';
 

@@ -123,10 +123,15 @@ describe('memory stays bounded', () => {
     const churn = async (count: number) => {
       for (const end = next + count; next < end; next += 100) {
         const batch = await Promise.all(Array.from({ length: 100 }, (_, j) => join(server, `churn${next + j}`)));
-        await Promise.all(batch.map((ws) => new Promise((resolve) => {
-          ws.on('close', resolve);
-          ws.close();
-        })));
+        await Promise.all(
+          batch.map(
+            (ws) =>
+              new Promise((resolve) => {
+                ws.on('close', resolve);
+                ws.close();
+              }),
+          ),
+        );
       }
     };
     await churn(rooms); // warm-up: the heap and SQLite's cache find their size

@@ -30,11 +30,17 @@ describe('publish', () => {
     cids.forEach((cid, i) => a.send({ type: 'pub', cid, data: i, persist: i % 2 === 0 }));
     const acks = await Promise.all(cids.map((cid) => a.next('ack', (f) => f.cid === cid)));
     const ids = acks.map((f) => f.record.id);
-    assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((x, y) => x - y),
+    );
     assert.equal(new Set(ids).size, 50);
     const received = [];
     for (let i = 0; i < 50; i++) received.push((await b.next('msg')).record.data);
-    assert.deepEqual(received, cids.map((_, i) => i));
+    assert.deepEqual(
+      received,
+      cids.map((_, i) => i),
+    );
     await a.close();
     await b.close();
   });
@@ -80,7 +86,14 @@ describe('publish', () => {
     a.send({ type: 'pub', cid: 'e1', data: 'x', persist: false });
     a.send({ type: 'pub', cid: 'e2', data: 'end', persist: false });
     const acks = [await a.next('ack'), await a.next('ack'), await a.next('ack')];
-    assert.deepEqual(acks.map((f) => [f.cid, f.duplicate ?? false]), [['e1', false], ['e1', true], ['e2', false]]);
+    assert.deepEqual(
+      acks.map((f) => [f.cid, f.duplicate ?? false]),
+      [
+        ['e1', false],
+        ['e1', true],
+        ['e2', false],
+      ],
+    );
     await b.next('msg', (f) => f.record.data === 'end');
     assert.equal(b.frames.filter((f) => f.type === 'msg').length, 2);
     await a.close();

@@ -50,7 +50,11 @@ describe('bounded searches', () => {
           assert.equal(page.next, page.records.at(-1)!.id, 'next is the last record of the page');
           next = page.next;
         }
-        assert.deepEqual(paged, whole.records.map((r) => r.id), `${sortField} ${sortOrder}`);
+        assert.deepEqual(
+          paged,
+          whole.records.map((r) => r.id),
+          `${sortField} ${sortOrder}`,
+        );
       }
     }
   });
@@ -64,14 +68,17 @@ describe('bounded searches', () => {
     assert.equal(both.type === 'err' && both.code, ErrorCode.BadQuery);
     // A cursor record that the filters exclude still marks a position.
     const page = ok(await client.search({ after: 2, limit: 3, filters: [{ field: 'data.n', operator: '>=', value: 10 }] }));
-    assert.deepEqual(page.records.map((r) => (r.data as { n: number }).n), [10, 11, 12]);
+    assert.deepEqual(
+      page.records.map((r) => (r.data as { n: number }).n),
+      [10, 11, 12],
+    );
   });
 
   test('an answer stops at 1 MiB of records: truncated, and next continues where it stopped', async () => {
     const big = await TestClient.joined(server, 'p', 'big');
     const seen: VidgetRecord[] = [];
     let pages = 0;
-    for (let next: number | undefined; ; ) {
+    for (let next: number | undefined; ;) {
       const page = ok(await big.search({ limit: 1000, ...(next === undefined ? {} : { after: next }) }));
       const bytes = Buffer.byteLength(JSON.stringify(page));
       assert.ok(bytes <= 1024 * 1024 + 1024, `a page of ${bytes} bytes`);
@@ -82,7 +89,10 @@ describe('bounded searches', () => {
       next = page.next;
     }
     assert.ok(pages >= 3, `40 records of 60 KB take at least 3 pages, took ${pages}`);
-    assert.deepEqual(seen.map((r) => (r.data as { n: number }).n), Array.from({ length: 40 }, (_, i) => i));
+    assert.deepEqual(
+      seen.map((r) => (r.data as { n: number }).n),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
     await big.close();
   });
 

@@ -83,7 +83,15 @@ describe('search', () => {
   });
 
   test('filters combine with AND', async () => {
-    assert.deepEqual(await names({ filters: [{ field: 'data.liked', operator: '=', value: true }, { field: 'data.score', operator: '>', value: 75 }] }), ['ann']);
+    assert.deepEqual(
+      await names({
+        filters: [
+          { field: 'data.liked', operator: '=', value: true },
+          { field: 'data.score', operator: '>', value: 75 },
+        ],
+      }),
+      ['ann'],
+    );
   });
 
   test('sorts by any field asc or desc; ties and missing values keep a stable order', async () => {
@@ -110,7 +118,15 @@ describe('search', () => {
     assert.equal(r.type, 'result');
     const groups = r.type === 'result' ? r.groups! : [];
     assert.deepEqual(groups[0], { value: true, count: 3 });
-    assert.deepEqual(new Map(groups.map((g) => [JSON.stringify(g.value), g.count])), new Map([['true', 3], ['false', 1], ['null', 1], ['1', 1]]));
+    assert.deepEqual(
+      new Map(groups.map((g) => [JSON.stringify(g.value), g.count])),
+      new Map([
+        ['true', 3],
+        ['false', 1],
+        ['null', 1],
+        ['1', 1],
+      ]),
+    );
     const filtered = await client.search({ groupBy: 'data.liked', filters: [{ field: 'data.score', operator: '>', value: 60 }] });
     assert.deepEqual(filtered.type === 'result' && filtered.groups, [{ value: true, count: 2 }]);
   });
@@ -137,9 +153,19 @@ describe('search', () => {
     await b.publish({ option: 'x' });
     await a.publish({ option: 'y' }); // a changes its vote
     const all = await a.search({ groupBy: 'data.option', limit: 0 });
-    assert.deepEqual(all.type === 'result' && all.groups, [{ value: 'x', count: 2 }, { value: 'y', count: 1 }], 'without it every record counts');
+    assert.deepEqual(
+      all.type === 'result' && all.groups,
+      [
+        { value: 'x', count: 2 },
+        { value: 'y', count: 1 },
+      ],
+      'without it every record counts',
+    );
     const latest = await a.search({ groupBy: 'data.option', limit: 0, latestPerClient: true });
-    assert.deepEqual(latest.type === 'result' && latest.groups, [{ value: 'x', count: 1 }, { value: 'y', count: 1 }]);
+    assert.deepEqual(latest.type === 'result' && latest.groups, [
+      { value: 'x', count: 1 },
+      { value: 'y', count: 1 },
+    ]);
     assert.equal(latest.type === 'result' && latest.total, 2);
     const mine = await a.search({ latestPerClient: true, filters: [{ field: 'client_id', operator: '=', value: a.clientId }] });
     assert.deepEqual(mine.type === 'result' && mine.records.map((r) => r.data), [{ option: 'y' }]);
@@ -168,7 +194,10 @@ describe('search', () => {
     const res = await fetch(`${server.url}/api/projects/proj/widgets/quiz/records?query=${encodeURIComponent(JSON.stringify(q))}`);
     assert.equal(res.status, 200);
     const body = (await res.json()) as { records: VidgetRecord[]; total: number };
-    assert.deepEqual(body.records.map((r) => (r.data as { name: string }).name), ['ann', 'cid']);
+    assert.deepEqual(
+      body.records.map((r) => (r.data as { name: string }).name),
+      ['ann', 'cid'],
+    );
     assert.equal(body.total, 2);
     const bad = await fetch(`${server.url}/api/projects/proj/widgets/quiz/records?query=${encodeURIComponent('{"limit":"all"}')}`);
     assert.equal(bad.status, 400);

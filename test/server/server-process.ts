@@ -38,7 +38,10 @@ export interface ServerProcess {
  * `preload` is a module (path from the repository root) imported before the server; `projects`
  * are served open to viewers without a token (see {@link openConfig}).
  */
-export async function spawnServer(env: Record<string, string>, { files, cwd = ROOT, preload, projects }: { files?: number; cwd?: string; preload?: string; projects?: string[] } = {}): Promise<ServerProcess> {
+export async function spawnServer(
+  env: Record<string, string>,
+  { files, cwd = ROOT, preload, projects }: { files?: number; cwd?: string; preload?: string; projects?: string[] } = {},
+): Promise<ServerProcess> {
   if (projects) env = { VIDGET_CONFIG: openConfig(projects), ...env };
   const command = `${files ? `ulimit -n ${files} && ` : ''}exec "${process.execPath}"${preload ? ` --import "${ROOT}${preload}"` : ''} --import "${TSX}" "${CLI}"`;
   const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

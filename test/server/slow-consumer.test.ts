@@ -20,7 +20,7 @@ async function latency(publisher: TestClient, readers: TestClient[], n: number, 
   return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
 }
 
-test('a reader that stops reading is cut off at the buffer cap (4009) while the others\' latency stays within 2× of normal', async (t) => {
+test("a reader that stops reading is cut off at the buffer cap (4009) while the others' latency stays within 2× of normal", async (t) => {
   const server = await startServer({ maxBufferedBytes: 512 * 1024, rateLimit: { perSecond: 1e6, burst: 1e6 } });
   t.after(() => server.close());
   const publisher = await TestClient.joined(server, 'p', 'slow');

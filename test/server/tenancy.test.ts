@@ -36,7 +36,7 @@ async function tryPath(path: string): Promise<{ code?: number; frames: ServerFra
 }
 
 describe('tenancy', () => {
-  test('URL tricks never reach another project\'s room: refused, or an own room without its records', async () => {
+  test("URL tricks never reach another project's room: refused, or an own room without its records", async () => {
     const t = encodeURIComponent(tokenA());
     const paths = [
       `/parties/alpha/..%2Fbeta%2Fshared?_pk=x1&token=${t}`,
@@ -58,7 +58,12 @@ describe('tenancy', () => {
       } else {
         // It joined a room: one of alpha's, where a search finds nothing of beta's.
         ws.send(JSON.stringify({ type: 'search', rid: 'r1', query: { limit: 1000 } }));
-        const result = await new Promise<ServerFrame>((resolve) => ws.on('message', (d) => { const f = JSON.parse(d.toString()); if (f.type === 'result' || f.type === 'err') resolve(f); }));
+        const result = await new Promise<ServerFrame>((resolve) =>
+          ws.on('message', (d) => {
+            const f = JSON.parse(d.toString());
+            if (f.type === 'result' || f.type === 'err') resolve(f);
+          }),
+        );
         assert.ok(result.type === 'result' && !JSON.stringify(result.records).includes('beta-'), `${path} can search beta's records`);
       }
       ws.terminate();
@@ -75,11 +80,11 @@ describe('tenancy', () => {
       assert.ok(r.type === 'err' || !JSON.stringify(r.records).includes('beta-'), JSON.stringify(query));
     }
     const found = (await b.search({ filters: [{ field: 'data.hi', operator: 'exists' }] })) as Extract<ServerFrame, { type: 'result' }>;
-    assert.equal(found.total, 0, 'alpha\'s publish did not land in beta');
+    assert.equal(found.total, 0, "alpha's publish did not land in beta");
     await a.close();
   });
 
-  test('presence counts only the own project\'s room; HTTP search with another project\'s token is refused', async () => {
+  test("presence counts only the own project's room; HTTP search with another project's token is refused", async () => {
     const as = await Promise.all([1, 2, 3].map(() => TestClient.joined(server, 'alpha', 'shared', { token: tokenA() })));
     const b2 = await TestClient.joined(server, 'beta', 'shared', { token: tokenB() });
     const presence = await b2.next('presence', (f) => f.count === 2);

@@ -34,7 +34,19 @@ const freePort = () =>
 
 /** The real server (`src/server/cli.ts`) as a child process, so it can be SIGKILLed. */
 async function startProcess(port: number, dataDir: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts'], { env: { ...process.env, ...env, PORT: String(port), DATA_DIR: dataDir, STATIC_DIR: 'test/fixtures', VIDGET_CONFIG: CONFIG, VIDGET_RATE_CONNECTS: '1000000/1000000', VIDGET_RATE_ADDRESS_FRAMES: '1000000/1000000' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts'], {
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      STATIC_DIR: 'test/fixtures',
+      VIDGET_CONFIG: CONFIG,
+      VIDGET_RATE_CONNECTS: '1000000/1000000',
+      VIDGET_RATE_ADDRESS_FRAMES: '1000000/1000000',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   for await (const chunk of child.stdout!) {
     out += chunk;
@@ -96,11 +108,15 @@ test(`chaos: ${ROOMS * PER_ROOM} clients publish while the server is SIGKILLed $
   await chaos(t, await single());
 });
 
-test(`chaos across nodes: two processes on PostgreSQL and Redis behind a balancer, one SIGKILLed ${KILLS} times: every publish stored once, in order, seen by all`, { timeout: 600_000, skip: clusterMissing ?? false }, async (t) => {
-  const deployment = await cluster();
-  t.after(() => deployment.destroy());
-  await chaos(t, deployment);
-});
+test(
+  `chaos across nodes: two processes on PostgreSQL and Redis behind a balancer, one SIGKILLed ${KILLS} times: every publish stored once, in order, seen by all`,
+  { timeout: 600_000, skip: clusterMissing ?? false },
+  async (t) => {
+    const deployment = await cluster();
+    t.after(() => deployment.destroy());
+    await chaos(t, deployment);
+  },
+);
 
 async function chaos(t: TestContext, deployment: Deployment): Promise<void> {
   const { port } = deployment;
@@ -113,10 +129,20 @@ async function chaos(t: TestContext, deployment: Deployment): Promise<void> {
   });
 
   for (let i = 0; i < ROOMS * PER_ROOM; i++) {
-    const socket = new WidgetSocket({ host: `127.0.0.1:${port}`, project: 'chaos', widgetId: `room${i % ROOMS}`, persistent: true, database: `chaos-${process.pid}-${i}`, reconnectDelayMs: 100, WebSocket });
+    const socket = new WidgetSocket({
+      host: `127.0.0.1:${port}`,
+      project: 'chaos',
+      widgetId: `room${i % ROOMS}`,
+      persistent: true,
+      database: `chaos-${process.pid}-${i}`,
+      reconnectDelayMs: 100,
+      WebSocket,
+    });
     const ids = new Set<number>();
     socket.addEventListener('message', (e) => ids.add(e.data.id));
-    socket.addEventListener('synced', (e) => { if (!e.recovered) unrecovered.push(i); });
+    socket.addEventListener('synced', (e) => {
+      if (!e.recovered) unrecovered.push(i);
+    });
     sockets.push(socket);
     seen.push(ids);
   }
@@ -155,7 +181,7 @@ async function chaos(t: TestContext, deployment: Deployment): Promise<void> {
   const rooms: VidgetRecord[][] = [];
   for (let r = 0; r < ROOMS; r++) {
     const records: VidgetRecord[] = [];
-    for (let after: number | undefined; ; ) {
+    for (let after: number | undefined; ;) {
       // Keyset pages: offset stops at MAX_OFFSET, and a deep offset re-reads what it skips.
       const page = await sockets[r]!.search({ query: { limit: 1000, ...(after === undefined ? {} : { after }) } });
       records.push(...page.records);
@@ -170,12 +196,19 @@ async function chaos(t: TestContext, deployment: Deployment): Promise<void> {
       byClient.set(c, [...(byClient.get(c) ?? []), seq]);
     }
     assert.equal(byClient.size, PER_ROOM);
-    for (const [c, seqs] of byClient) assert.deepEqual(seqs, Array.from({ length: PUBLISHES }, (_, i) => i), `client ${c}: stored once each, in order`);
+    for (const [c, seqs] of byClient)
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: PUBLISHES }, (_, i) => i),
+        `client ${c}: stored once each, in order`,
+      );
   }
   // Every client saw every record of its room (live or caught up after a restart).
   await until(() => sockets.every((_, i) => seen[i]!.size >= rooms[i % ROOMS]!.length), 'every client to have seen its room', 30_000).catch((e) => {
     const short = sockets.map((_, i) => [i, rooms[i % ROOMS]!.filter((r) => !seen[i]!.has(r.id)).map((r) => r.id)] as const).filter(([, m]) => m.length > 0);
-    throw new Error(`${e.message}: ${short.length} clients short, e.g. ${JSON.stringify(short.slice(0, 3).map(([i, m]) => [i, `${m[0]}..${m.at(-1)} (${m.length})`]))}; unrecovered syncs ${JSON.stringify(unrecovered)}`);
+    throw new Error(
+      `${e.message}: ${short.length} clients short, e.g. ${JSON.stringify(short.slice(0, 3).map(([i, m]) => [i, `${m[0]}..${m.at(-1)} (${m.length})`]))}; unrecovered syncs ${JSON.stringify(unrecovered)}`,
+    );
   });
   for (let i = 0; i < sockets.length; i++) {
     const want = rooms[i % ROOMS]!.map((r) => r.id);

@@ -38,8 +38,15 @@ test('away for 37 records with a replay cap of 5: all of them arrive once, in or
   });
   assert.equal(synced.recovered, true);
   assert.equal(synced.replayed, 37);
-  assert.deepEqual(seen.map((s) => s.record.id), [before.record.id, ...published], 'every record once, in id order');
-  assert.ok(seen.slice(1).every((s) => s.replayed), 'the filled and the replayed records are marked replayed');
+  assert.deepEqual(
+    seen.map((s) => s.record.id),
+    [before.record.id, ...published],
+    'every record once, in id order',
+  );
+  assert.ok(
+    seen.slice(1).every((s) => s.replayed),
+    'the filled and the replayed records are marked replayed',
+  );
 
   // Live records after the fill come after it, and the cursor moved past the fill.
   const live = await publisher.publish({ i: 'live' });

@@ -25,7 +25,15 @@ test(`reconnect storm: ${CLIENTS} clients dropped at once reconnect spread by ji
     await server.close();
   });
   for (let i = 0; i < CLIENTS; i++) {
-    const s = new WidgetSocket({ host: `127.0.0.1:${port}`, project: 'storm', widgetId: `r${i % ROOMS}`, persistent: true, database: `storm-${process.pid}-${i}`, reconnectDelayMs: DELAY_MS, WebSocket });
+    const s = new WidgetSocket({
+      host: `127.0.0.1:${port}`,
+      project: 'storm',
+      widgetId: `r${i % ROOMS}`,
+      persistent: true,
+      database: `storm-${process.pid}-${i}`,
+      reconnectDelayMs: DELAY_MS,
+      WebSocket,
+    });
     const ids = new Set<number>();
     s.addEventListener('message', (e) => ids.add(e.data.id));
     sockets.push(s);
@@ -67,6 +75,11 @@ test(`reconnect storm: ${CLIENTS} clients dropped at once reconnect spread by ji
   for (let r = 0; r < ROOMS; r++) {
     const { records, total } = await sockets[r]!.search({ query: { limit: 1000 } });
     assert.equal(total, perRoom);
-    for (let i = r; i < CLIENTS; i += ROOMS) assert.deepEqual([...seen[i]!].sort((a, b) => a - b), records.map((x) => x.id), `client ${i}`);
+    for (let i = r; i < CLIENTS; i += ROOMS)
+      assert.deepEqual(
+        [...seen[i]!].sort((a, b) => a - b),
+        records.map((x) => x.id),
+        `client ${i}`,
+      );
   }
 });

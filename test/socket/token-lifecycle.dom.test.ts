@@ -47,7 +47,7 @@ describe('WidgetSocket tokens and deletes (happy-dom, real server)', () => {
     // A refresh comes at 80% of a token's remaining life (at least 1 s after the last): the fifth
     // token is asked for after the first one expired.
     await fifthAsk;
-    assert.ok(now() >= first, 'past the first token\'s expiry');
+    assert.ok(now() >= first, "past the first token's expiry");
     const record = await s.publish('still connected');
     assert.equal(record.username, 'ann');
     assert.deepEqual(states, [], 'no reconnect on the way');

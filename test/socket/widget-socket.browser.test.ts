@@ -14,8 +14,7 @@ const open = (options: Partial<WidgetSocketOptions> & { widgetId: string }) => {
   sockets.push(s);
   return s;
 };
-const running = (s: WidgetSocket) =>
-  s.state === 'running' ? Promise.resolve() : nextEvent<StateChangeEvent>(s, 'statechange', (e) => e.state === 'running').then(() => {});
+const running = (s: WidgetSocket) => (s.state === 'running' ? Promise.resolve() : nextEvent<StateChangeEvent>(s, 'statechange', (e) => e.state === 'running').then(() => {}));
 
 describe('WidgetSocket in Chromium against a real server', () => {
   before(async () => (env = await testEnv()));
@@ -164,7 +163,9 @@ describe('WidgetSocket in Chromium against a real server', () => {
     const widgetId = widget();
     await stopServer();
     // A real separate page (same origin, same IndexedDB) that publishes while offline and goes away.
-    const page1 = await framePage(widgetId, `
+    const page1 = await framePage(
+      widgetId,
+      `
       const s = new WidgetSocket({ host, project: 'browser', widgetId, persistent: true, reconnectDelayMs: 60000 });
       s.publish({ n: 1 }).catch(() => {});
       s.publish({ n: 2 }).catch(() => {});
@@ -174,17 +175,21 @@ describe('WidgetSocket in Chromium against a real server', () => {
       const stored = () => new Promise((resolve) => (db.transaction('kv').objectStore('kv').count(range).onsuccess = (e) => resolve(e.target.result)));
       while ((await stored()) < 2) await new Promise((r) => setTimeout(r, 10));
       db.close();
-      parent.postMessage({ queued: s.queued }, '*');`);
+      parent.postMessage({ queued: s.queued }, '*');`,
+    );
     expect(await page1.reply).to.deep.equal({ queued: 2 });
     page1.frame.remove(); // unload
     await startServer();
-    const page2 = await framePage(widgetId, `
+    const page2 = await framePage(
+      widgetId,
+      `
       const s = new WidgetSocket({ host, project: 'browser', widgetId, persistent: true });
       const got = [];
       s.onMessage = (m) => got.push(m.data.data.n);
       await new Promise((resolve) => { const t = setInterval(() => got.length === 2 && s.queued === 0 && (clearInterval(t), resolve()), 10); });
       const { total } = await s.search({ query: {} });
-      parent.postMessage({ got, total }, '*');`);
+      parent.postMessage({ got, total }, '*');`,
+    );
     expect(await page2.reply).to.deep.equal({ got: [1, 2], total: 2 });
     page2.frame.remove();
   });

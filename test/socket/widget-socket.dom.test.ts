@@ -78,7 +78,7 @@ describe('WidgetSocket (happy-dom, real server)', () => {
     assert.ok(seen.counts.includes(2));
   });
 
-  test('publish resolves with the stored record and emits it as the socket\'s own message', async () => {
+  test("publish resolves with the stored record and emits it as the socket's own message", async () => {
     const s = open({ widgetId: uniqueWidget(), persistent: true });
     const own = nextEvent<RecordEvent>(s, 'message');
     const record = await s.publish({ score: 70 });
@@ -96,13 +96,13 @@ describe('WidgetSocket (happy-dom, real server)', () => {
       query: { filters: [{ field: 'data.score', operator: '>', value: 55 }], sortField: 'data.score', sortOrder: 'desc' },
       success: (res) => (viaCallback = res),
     });
-    assert.deepEqual(viaPromise.records.map((r) => (r.data as { score: number }).score), [80, 60]);
+    assert.deepEqual(
+      viaPromise.records.map((r) => (r.data as { score: number }).score),
+      [80, 60],
+    );
     assert.deepEqual(viaCallback, viaPromise);
     let errorCode: string | undefined;
-    await assert.rejects(
-      s.search({ query: { limit: 5000 }, error: (e) => (errorCode = e.code) }),
-      (e: unknown) => e instanceof VidgetError && e.code === ErrorCode.BadQuery,
-    );
+    await assert.rejects(s.search({ query: { limit: 5000 }, error: (e) => (errorCode = e.code) }), (e: unknown) => e instanceof VidgetError && e.code === ErrorCode.BadQuery);
     assert.equal(errorCode, 'bad_query');
   });
 
@@ -161,9 +161,16 @@ describe('WidgetSocket (happy-dom, real server)', () => {
     await until(() => s.queued === 20);
     await srv.start();
     const records = await Promise.all(acks);
-    assert.deepEqual(records.map((r) => (r.data as { i: number }).i), sent);
+    assert.deepEqual(
+      records.map((r) => (r.data as { i: number }).i),
+      sent,
+    );
     const ids = records.map((r) => r.id);
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'stored in publish order');
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+      'stored in publish order',
+    );
     const stored = await s.search({ query: { limit: 100 } });
     assert.equal(stored.total, 20, 'each stored exactly once');
   });

@@ -69,7 +69,18 @@ describe('built-in widgets', () => {
 
   it('chapters: a click seeks, and the current chapter is marked as the playhead moves', async () => {
     const p = await player([
-      { id: 'toc', type: 'chapters', position: 'sidebar', props: { chapters: [{ title: 'Intro', start: 0 }, { title: 'Middle', start: 4 }, { title: 'End', start: 8 }] } },
+      {
+        id: 'toc',
+        type: 'chapters',
+        position: 'sidebar',
+        props: {
+          chapters: [
+            { title: 'Intro', start: 0 },
+            { title: 'Middle', start: 4 },
+            { title: 'End', start: 8 },
+          ],
+        },
+      },
     ]);
     await until(() => widgetRoot(p, 'toc')?.querySelectorAll('button').length === 3);
     const current = () => [...widgetRoot(p, 'toc')!.querySelectorAll('button')].findIndex((b) => b.getAttribute('aria-current') === 'true');

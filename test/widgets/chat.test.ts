@@ -15,13 +15,17 @@ const CHAT = widgetEl('chat');
 const ROOT = `${CHAT}?.shadowRoot`;
 const texts = (page: Page) => page.evaluate(`[...${ROOT}.querySelectorAll('ol.messages li:not(.pending) .text')].map((e) => e.textContent)`) as Promise<string[]>;
 const waitTexts = (page: Page, expected: string[]) =>
-  page.waitForFunction(`JSON.stringify([...(${ROOT}?.querySelectorAll('ol.messages li:not(.pending) .text') ?? [])].map((e) => e.textContent)) === ${JSON.stringify(JSON.stringify(expected))}`, null, { timeout: 10_000 }).catch(async (e) => {
-    throw new Error(`${e.message}; shown: ${JSON.stringify(await texts(page))}`);
-  });
+  page
+    .waitForFunction(`JSON.stringify([...(${ROOT}?.querySelectorAll('ol.messages li:not(.pending) .text') ?? [])].map((e) => e.textContent)) === ${JSON.stringify(JSON.stringify(expected))}`, null, {
+      timeout: 10_000,
+    })
+    .catch(async (e) => {
+      throw new Error(`${e.message}; shown: ${JSON.stringify(await texts(page))}`);
+    });
 const say = (page: Page, text: string) =>
-  page.evaluate(`(() => { const input = ${ROOT}.querySelector('input'); input.value = ${JSON.stringify(text)}; input.dispatchEvent(new Event('input')); })()`).then(() =>
-    page.evaluate(`${CHAT}.updateComplete.then(() => ${ROOT}.querySelector('form button').click())`),
-  );
+  page
+    .evaluate(`(() => { const input = ${ROOT}.querySelector('input'); input.value = ${JSON.stringify(text)}; input.dispatchEvent(new Event('input')); })()`)
+    .then(() => page.evaluate(`${CHAT}.updateComplete.then(() => ${ROOT}.querySelector('form button').click())`));
 
 const XSS = ['<script>window.__pwned = 1</script>', '<img src=x onerror="window.__pwned = 1">'];
 
@@ -42,8 +46,14 @@ test('chat: messages are live between viewers, a late viewer catches up on the l
     assert.equal(await p.evaluate('window.__pwned'), undefined);
   }
   // Names and times: the sender's name (no token: "Viewer" + client id) and a <time>.
-  const meta = (await b!.evaluate(`[...${ROOT}.querySelectorAll('ol li')].map((li) => [li.querySelector('.name').textContent, li.querySelector('time').getAttribute('datetime')])`)) as [string, string][];
-  assert.ok(meta.every(([name, time]) => /^Viewer \w{4}$/.test(name) && !Number.isNaN(Date.parse(time))), JSON.stringify(meta));
+  const meta = (await b!.evaluate(`[...${ROOT}.querySelectorAll('ol li')].map((li) => [li.querySelector('.name').textContent, li.querySelector('time').getAttribute('datetime')])`)) as [
+    string,
+    string,
+  ][];
+  assert.ok(
+    meta.every(([name, time]) => /^Viewer \w{4}$/.test(name) && !Number.isNaN(Date.parse(time))),
+    JSON.stringify(meta),
+  );
 
   await say(a!, 'fourth');
   // A viewer arriving now gets the last 3 (history) stored messages, in order.
@@ -91,9 +101,17 @@ const chatOf = (id: string) => widgetEl('chat', id);
 const nameLine = (el: string) => `${el}?.shadowRoot?.querySelector('vidget-name-line')?.shadowRoot`;
 const shownName = (page: Page, el: string) => page.evaluate(`${nameLine(el)}?.querySelector('strong')?.textContent`) as Promise<string | undefined>;
 const sayIn = (page: Page, el: string, text: string) =>
-  page.evaluate(`(async () => { const c = ${el}; const input = c.shadowRoot.querySelector('form input'); input.value = ${JSON.stringify(text)}; input.dispatchEvent(new Event('input')); await c.updateComplete; c.shadowRoot.querySelector('form button').click(); })()`);
+  page.evaluate(
+    `(async () => { const c = ${el}; const input = c.shadowRoot.querySelector('form input'); input.value = ${JSON.stringify(text)}; input.dispatchEvent(new Event('input')); await c.updateComplete; c.shadowRoot.querySelector('form button').click(); })()`,
+  );
 const senderOf = (page: Page, el: string, text: string) =>
-  page.waitForFunction(`[...(${el}?.shadowRoot?.querySelectorAll('ol.messages li:not(.pending)') ?? [])].find((li) => li.querySelector('.text').textContent === ${JSON.stringify(text)})?.querySelector('.name').textContent`, null, { timeout: 10_000 }).then((h) => h.jsonValue() as Promise<string>);
+  page
+    .waitForFunction(
+      `[...(${el}?.shadowRoot?.querySelectorAll('ol.messages li:not(.pending)') ?? [])].find((li) => li.querySelector('.text').textContent === ${JSON.stringify(text)})?.querySelector('.name').textContent`,
+      null,
+      { timeout: 10_000 },
+    )
+    .then((h) => h.jsonValue() as Promise<string>);
 
 test('names: set once per project and kept in the browser, used by chat and quiz; none where anonymous names are off; a verified name wins, marked ✓', async (t) => {
   const page = await builtPage(NAMES_PAGE);

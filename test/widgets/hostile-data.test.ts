@@ -54,9 +54,18 @@ test('HTML and JS in records are shown as text by chat, quiz and poll, dropped b
   const texts = (await v.evaluate(`[...${root('c', 'chat')}.querySelectorAll('ol li .text')].map((e) => e.textContent)`)) as string[];
   assert.deepEqual(texts, [...PAYLOADS, ...PAYLOADS.map((p) => `live ${p}`)], 'chat shows each payload as its text');
   const names = (await v.evaluate(`[...${root('q', 'quiz')}.querySelectorAll('ol li .name')].map((e) => e.textContent)`)) as string[];
-  assert.deepEqual(names, PAYLOADS.map((p) => p.slice(0, 40)), 'the leaderboard shows names as text (cut at 40 characters)');
+  assert.deepEqual(
+    names,
+    PAYLOADS.map((p) => p.slice(0, 40)),
+    'the leaderboard shows names as text (cut at 40 characters)',
+  );
   // Nothing was parsed into elements: no script, img, svg or iframe in any widget.
-  const widgetsShown = [['c', 'chat'], ['q', 'quiz'], ['p', 'poll'], ['r', 'reactions']];
+  const widgetsShown = [
+    ['c', 'chat'],
+    ['q', 'quiz'],
+    ['p', 'poll'],
+    ['r', 'reactions'],
+  ];
   const injected = await v.evaluate(`[${widgetsShown.map(([id, tag]) => `'${id}:' + ${root(id!, tag!)}.querySelectorAll('script, img, svg, iframe').length`).join(', ')}]`);
   assert.deepEqual(injected, ['c:0', 'q:0', 'p:0', 'r:0']);
   // A payload that is not one of the reaction emojis is not shown at all.

@@ -20,7 +20,7 @@ const waitLabels = (page: Page, expected: string[]) =>
   page.waitForFunction(`JSON.stringify([...${POLL}.querySelectorAll('button')].map((b) => b.getAttribute('aria-label'))) === ${JSON.stringify(JSON.stringify(expected))}`, null, { timeout: 10_000 });
 const vote = (page: Page, option: string) => page.evaluate(`[...${POLL}.querySelectorAll('button')].find((b) => b.textContent.includes(${JSON.stringify(option)})).click()`);
 
-test('poll: two viewers see each other\'s votes live; a changed vote moves, it never counts twice', async (t) => {
+test("poll: two viewers see each other's votes live; a changed vote moves, it never counts twice", async (t) => {
   const { server, browser, close } = await builtPage(PAGE);
   t.after(close);
   // Two browser contexts: two IndexedDBs, so two distinct viewers (client ids).
@@ -64,6 +64,9 @@ test('poll: a vote cast while the server is down shows as waiting, then counts o
   const reader = await TestClient.joined(page.server, 'demo', 'color-poll');
   const result = await reader.search({ limit: 100 });
   assert.equal(result.type, 'result');
-  assert.deepEqual((result as { records: { data: unknown }[] }).records.map((r) => r.data), [{ option: 'Green' }, { option: 'Red' }]);
+  assert.deepEqual(
+    (result as { records: { data: unknown }[] }).records.map((r) => r.data),
+    [{ option: 'Green' }, { option: 'Red' }],
+  );
   reader.ws.close();
 });

@@ -30,7 +30,9 @@ async function takeQuiz(page: Page, choose: (i: number) => string): Promise<void
 /** The board as [rank, score, mine] rows, once it has `n` rows. */
 async function board(page: Page, n: number): Promise<[number, number, boolean][]> {
   await page.waitForFunction(`${ROOT}?.querySelectorAll('ol li').length === ${n}`, null, { timeout: 10_000 });
-  return page.evaluate(`[...${ROOT}.querySelectorAll('ol li')].map((li) => [parseInt(li.children[0].textContent), Number(li.children[2].textContent), li.classList.contains('mine')])`) as Promise<[number, number, boolean][]>;
+  return page.evaluate(`[...${ROOT}.querySelectorAll('ol li')].map((li) => [parseInt(li.children[0].textContent), Number(li.children[2].textContent), li.classList.contains('mine')])`) as Promise<
+    [number, number, boolean][]
+  >;
 }
 
 test('quiz: the leaderboard orders the top 10 by score, ranks ties together, and highlights the viewer', async (t) => {
@@ -53,7 +55,11 @@ test('quiz: the leaderboard orders the top 10 by score, ranks ties together, and
   await takeQuiz(b!, (i) => ['Black', '5', 'Red'][i]!); // all wrong: 0, 13th of 13, outside the top 10
   await b!.waitForFunction(`/Your score: 0 · rank 13 of 13/.test(${ROOT}.textContent)`, null, { timeout: 10_000 });
   const boardB = await board(b!, 10);
-  assert.deepEqual(boardB, expectedA.map(([rank, score]) => [rank, score, false]), 'b is not on the board, and nothing is highlighted');
+  assert.deepEqual(
+    boardB,
+    expectedA.map(([rank, score]) => [rank, score, false]),
+    'b is not on the board, and nothing is highlighted',
+  );
   // a's board is live: b joined the count.
   await a!.waitForFunction(`/rank 1 of 13/.test(${ROOT}.textContent)`, null, { timeout: 10_000 });
 
@@ -91,7 +97,7 @@ test('quiz: progress survives the video looping (the quiz leaves and comes back,
   const [left, shownAt] = (await p.evaluate('shows')) as [string, number];
   assert.equal(left, 'left');
   assert.ok(shownAt >= 0.45 && shownAt < 1, `shown again at ${shownAt} s`);
-  assert.ok((await p.evaluate(`${API}.currentTime`)) as number < 1, 'pauseOnShow paused the video where the quiz came back');
+  assert.ok(((await p.evaluate(`${API}.currentTime`)) as number) < 1, 'pauseOnShow paused the video where the quiz came back');
   await p.waitForFunction(`${ROOT}?.querySelector('h3')?.textContent.startsWith('2/3')`, null, { timeout: 10_000 });
   assert.match((await p.evaluate(`${ROOT}.querySelector('h3').textContent`)) as string, /^2\/3\. How many bars\?/);
 

@@ -15,7 +15,7 @@ const count = (page: Page, what: 'shown' | 'received') => page.evaluate(`${EL}.$
 /** Waits until `page` has processed `n` reactions from others (messages arrive in order). */
 const received = (page: Page, n: number) => page.waitForFunction(`${EL}?.received >= ${n}`, null, { timeout: 10_000 });
 
-test('reactions: one viewer\'s reaction floats on the other\'s screen; a burst is rate limited on both sides', async (t) => {
+test("reactions: one viewer's reaction floats on the other's screen; a burst is rate limited on both sides", async (t) => {
   const { server, browser, close } = await builtPage(PAGE);
   t.after(close);
   const [a, b] = await Promise.all([browser.newContext(), browser.newContext()].map(async (c) => (await c).newPage()));

@@ -17,12 +17,15 @@ export class VidgetChapters extends VidgetWidget {
   /** A list to read and click: below the video on a narrow player, wherever it is placed. */
   static narrow: NarrowMode = 'below';
   static override properties = { ...VidgetWidget.properties, current: { state: true } };
-  static override styles = [cardStyles, css`
+  static override styles = [
+    cardStyles,
+    css`
     ol { list-style: none; margin: 0; padding: 0; display: grid; gap: 0.3em; max-height: 14em; overflow: auto; }
     button { width: 100%; display: flex; justify-content: space-between; gap: 1em; }
     button[aria-current='true'] { border-color: #7cf; background: rgb(120 200 255 / 0.2); }
     h2 { font-size: 1em; margin: 0 0 0.4em; }
-  `];
+  `,
+  ];
   declare current: number;
 
   constructor() {
@@ -53,8 +56,10 @@ export class VidgetChapters extends VidgetWidget {
     return html`<nav class="card" aria-labelledby="h">
       <h2 id="h">${String(this.props.heading ?? 'Chapters')}</h2>
       <ol>
-        ${this.chapters.map((c, i) => html`<li><button aria-current=${i === this.current ? 'true' : 'false'} @click=${() => this.api.seek(c.start)}>
-          <span>${c.title}</span><span aria-hidden="true">${time(c.start)}</span></button></li>`)}
+        ${this.chapters.map(
+          (c, i) => html`<li><button aria-current=${i === this.current ? 'true' : 'false'} @click=${() => this.api.seek(c.start)}>
+          <span>${c.title}</span><span aria-hidden="true">${time(c.start)}</span></button></li>`,
+        )}
       </ol>
     </nav>`;
   }

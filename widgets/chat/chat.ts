@@ -5,7 +5,7 @@ import type { Json, VidgetRecord } from '../../src/protocol/index.js';
 import type { WidgetSocket } from '../../src/socket/index.js';
 import { cardStyles } from '../shared/card-styles.js';
 import { connectionNote } from '../shared/connection-note.js';
-import '../shared/name-line.js';
+import { defineNameLine } from '../shared/name-line.js';
 import { senderName } from '../shared/sender-name.js';
 import { viewerNames } from '../shared/viewer-names.js';
 
@@ -40,7 +40,9 @@ const text = (record: VidgetRecord): string => String((record.data as { text?: J
  */
 export class VidgetChat extends VidgetWidget {
   static override properties = { ...VidgetWidget.properties, lines: { state: true }, pinned: { state: true }, draft: { state: true }, failure: { state: true }, pin: { state: true } };
-  static override styles = [cardStyles, css`
+  static override styles = [
+    cardStyles,
+    css`
     .card { display: flex; flex-direction: column; gap: 0.4em; min-width: 14em; max-height: 100%; }
     h2 { font-size: 1em; margin: 0; }
     label.pin { font-size: 0.85em; display: flex; gap: 0.3em; align-items: center; }
@@ -56,7 +58,8 @@ export class VidgetChat extends VidgetWidget {
     .hint.over { color: #fbb; }
     button.hide { font-size: 0.75em; padding: 0 0.4em; margin-left: 0.3em; }
     @container (max-width: 480px) { .card { min-width: 0; } ol { max-height: 8em; } }
-  `];
+  `,
+  ];
 
   declare lines: Line[];
   declare pinned: Line | undefined;
@@ -137,7 +140,16 @@ export class VidgetChat extends VidgetWidget {
     const key = `r${record.id}`;
     if (this.byKey.has(key)) return;
     // Where typed names are off, a name in the data is not shown (anyone can put one there).
-    this.byKey.set(key, { key, id: record.id, username: record.username, data: this.anonymousNames ? record.data : null, clientId: record.client_id, text: text(record).slice(0, this.maxLength), created: record.created, promoted: this.isPromoted(record) });
+    this.byKey.set(key, {
+      key,
+      id: record.id,
+      username: record.username,
+      data: this.anonymousNames ? record.data : null,
+      clientId: record.client_id,
+      text: text(record).slice(0, this.maxLength),
+      created: record.created,
+      promoted: this.isPromoted(record),
+    });
     if (commit) this.commit();
   }
 
@@ -166,7 +178,16 @@ export class VidgetChat extends VidgetWidget {
     if (!socket.username && this.anonymousNames) data.name = viewerNames.current(this.api.project, this.props.name);
     if (this.pin && this.isModerator(socket.username)) data.promoted = true;
     const key = `p${++this.pendingSeq}`;
-    const line: Line = { key, username: socket.username, data, clientId: socket.clientId ?? '', text: body, created: Date.now(), promoted: false, pending: socket.state === 'running' ? 'sending' : 'waiting' };
+    const line: Line = {
+      key,
+      username: socket.username,
+      data,
+      clientId: socket.clientId ?? '',
+      text: body,
+      created: Date.now(),
+      promoted: false,
+      pending: socket.state === 'running' ? 'sending' : 'waiting',
+    };
     this.byKey.set(key, line);
     this.setDraft('');
     this.pin = false;
@@ -205,7 +226,13 @@ export class VidgetChat extends VidgetWidget {
   override render() {
     const title = String(this.props.title ?? 'Comments');
     const over = this.draft.length > this.maxLength;
-    const hint = over ? `Too long: ${this.draft.length} of at most ${this.maxLength} characters` : this.failure ? `Chat problem: ${this.failure}` : this.draft ? `${this.draft.length}/${this.maxLength}` : '';
+    const hint = over
+      ? `Too long: ${this.draft.length} of at most ${this.maxLength} characters`
+      : this.failure
+        ? `Chat problem: ${this.failure}`
+        : this.draft
+          ? `${this.draft.length}/${this.maxLength}`
+          : '';
     const socket = this.socket!;
     const pinned = this.pinned;
     const moderator = this.isModerator(socket.username);
@@ -225,4 +252,5 @@ export class VidgetChat extends VidgetWidget {
   }
 }
 
+defineNameLine();
 widgets.define('chat', VidgetChat);

@@ -19,7 +19,9 @@ type MyVote = { option: string; state: 'sending' | 'waiting' | 'counted' };
  */
 export class VidgetPoll extends VidgetWidget {
   static override properties = { ...VidgetWidget.properties, counts: { state: true }, mine: { state: true }, failure: { state: true } };
-  static override styles = [cardStyles, css`
+  static override styles = [
+    cardStyles,
+    css`
     .card { min-width: 12em; }
     h2 { font-size: 1em; margin: 0 0 0.5em; }
     [role='radiogroup'] { display: grid; gap: 0.35em; }
@@ -30,7 +32,8 @@ export class VidgetPoll extends VidgetWidget {
     .status { font-size: 0.85em; margin: 0.5em 0 0; min-height: 1.2em; }
     /* A narrow player: options in a row. */
     @container (max-width: 480px) { [role='radiogroup'] { display: flex; flex-wrap: wrap; } .status:empty { display: none; } }
-  `];
+  `,
+  ];
 
   declare counts: Map<string, number> | undefined;
   declare mine: MyVote | undefined;

@@ -6,7 +6,7 @@ import type { WidgetSocket } from '../../src/socket/index.js';
 import { cardStyles } from '../shared/card-styles.js';
 import { connectionNote } from '../shared/connection-note.js';
 import { displayName } from '../shared/display-name.js';
-import '../shared/name-line.js';
+import { defineNameLine } from '../shared/name-line.js';
 import { NAME_EVENT, viewerNames } from '../shared/viewer-names.js';
 
 /** One question of the quiz props. `answer` is the index of the right option, or its text. */
@@ -69,7 +69,9 @@ export class VidgetQuiz extends VidgetWidget {
     players: { state: true },
     status: { state: true },
   };
-  static override styles = [cardStyles, css`
+  static override styles = [
+    cardStyles,
+    css`
     .card { min-width: 14em; }
     h2 { font-size: 1em; margin: 0 0 0.4em; }
     h3 { font-size: 0.95em; margin: 0 0 0.4em; font-weight: 500; }
@@ -89,7 +91,8 @@ export class VidgetQuiz extends VidgetWidget {
       .status:empty { display: none; }
       li:nth-child(n + 6):not(.mine) { display: none; }
     }
-  `];
+  `,
+  ];
 
   /** The question shown (questions.length once finished). */
   declare step: number;
@@ -192,7 +195,9 @@ export class VidgetQuiz extends VidgetWidget {
   private async refresh(): Promise<void> {
     const socket = this.socket!;
     try {
-      const { records, total } = await socket.search({ query: { latestPerClient: true, filters: [{ field: 'data.score', operator: 'exists' }], sortField: 'data.score', sortOrder: 'desc', limit: TOP } });
+      const { records, total } = await socket.search({
+        query: { latestPerClient: true, filters: [{ field: 'data.score', operator: 'exists' }], sortField: 'data.score', sortOrder: 'desc', limit: TOP },
+      });
       let own: VidgetRecord | undefined = records.find((r) => r.client_id === socket.clientId);
       if (!own && socket.clientId) {
         own = (await socket.search({ query: { latestPerClient: true, filters: [{ field: 'client_id', operator: '=', value: socket.clientId }], limit: 1 } })).records[0];
@@ -208,7 +213,13 @@ export class VidgetQuiz extends VidgetWidget {
       this.board = records.map((r, i) => {
         const score = scoreOf(r) ?? 0;
         const first = records.findIndex((o) => scoreOf(o) === score);
-        return { rank: first === -1 ? i + 1 : first + 1, name: displayName(r.username, this.props.anonymousNames !== false ? r.data : null, r.client_id), verified: r.username !== null, score, mine: r.client_id === socket.clientId };
+        return {
+          rank: first === -1 ? i + 1 : first + 1,
+          name: displayName(r.username, this.props.anonymousNames !== false ? r.data : null, r.client_id),
+          verified: r.username !== null,
+          score,
+          mine: r.client_id === socket.clientId,
+        };
       });
       this.players = total;
     } catch (error) {
@@ -248,4 +259,5 @@ export class VidgetQuiz extends VidgetWidget {
   }
 }
 
+defineNameLine();
 widgets.define('quiz', VidgetQuiz);

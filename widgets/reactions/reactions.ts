@@ -23,7 +23,9 @@ export class VidgetReactions extends VidgetWidget {
   /** A compact bar of buttons, and its emoji float over the video: kept as it is on a narrow player. */
   static narrow: NarrowMode = 'keep';
   static override properties = { ...VidgetWidget.properties, note: { state: true } };
-  static override styles = [cardStyles, css`
+  static override styles = [
+    cardStyles,
+    css`
     .card { position: relative; display: flex; gap: 0.3em; padding: 0.35em; overflow: visible; }
     button { font-size: 1.3em; padding: 0.1em 0.3em; border-color: transparent; }
     .floats { position: absolute; left: 0; right: 0; bottom: 100%; height: 8em; pointer-events: none; overflow: visible; }
@@ -33,7 +35,8 @@ export class VidgetReactions extends VidgetWidget {
     /* In the card, not under it: a bottom widget must not reach into the video's controls. */
     .note { align-self: center; font-size: 0.8em; white-space: nowrap; }
     .note:empty { display: none; }
-  `];
+  `,
+  ];
   declare note: string;
   /** Reactions shown so far (own and others'). */
   shown = 0;

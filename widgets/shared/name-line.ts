@@ -18,12 +18,15 @@ export class NameLine extends LitElement {
     fallback: { attribute: false },
     editing: { state: true },
   };
-  static override styles = [cardStyles, css`
+  static override styles = [
+    cardStyles,
+    css`
     :host { font-size: 0.85em; }
     p, form { margin: 0; display: flex; flex-wrap: wrap; gap: 0.3em; align-items: center; }
     button { padding: 0.1em 0.45em; }
     input { flex: 1; }
-  `];
+  `,
+  ];
   declare project: string;
   declare username: string | null;
   declare clientId: string;
@@ -70,10 +73,17 @@ export class NameLine extends LitElement {
       return html`<form @submit=${this.save}><input aria-label="Your display name" maxlength="40" .value=${typed ?? ''} autocomplete="nickname" /><button>Save</button></form>`;
     }
     const canType = this.allowTyped && this.username === null;
-    return html`<p>${this.prefix} <strong>${senderName(this.username, this.allowTyped ? { name: viewerNames.current(this.project, this.fallback) } : null, this.clientId)}</strong>${canType
-      ? html`<button @click=${() => (this.editing = true)}>${typed ? 'Change name' : 'Set your name'}</button>`
-      : nothing}</p>`;
+    return html`<p>${this.prefix} <strong>${senderName(this.username, this.allowTyped ? { name: viewerNames.current(this.project, this.fallback) } : null, this.clientId)}</strong>${
+      canType ? html`<button @click=${() => (this.editing = true)}>${typed ? 'Change name' : 'Set your name'}</button>` : nothing
+    }</p>`;
   }
 }
 
-if (!customElements.get('vidget-name-line')) customElements.define('vidget-name-line', NameLine);
+/**
+ * Defines `<vidget-name-line>` (once). Called by the widgets that use it, in their own modules: a
+ * module with side effects of its own would be dropped by bundlers (package.json's `sideEffects`
+ * names only vidget/define), and a widget module runs as a whole, being loaded on demand.
+ */
+export function defineNameLine(): void {
+  if (!customElements.get('vidget-name-line')) customElements.define('vidget-name-line', NameLine);
+}

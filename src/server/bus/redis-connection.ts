@@ -6,7 +6,10 @@ import { Redis, type RedisOptions } from 'ioredis';
  * of retrying silently forever.
  */
 export class RedisUnreachableError extends Error {
-  constructor(readonly url: string, cause: unknown) {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
     super(`Redis at ${redactUrl(url)} (REDIS_URL) is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'RedisUnreachableError';
   }
@@ -86,7 +89,13 @@ export async function quitConnection(redis: Redis, timeoutMs = 2_000): Promise<v
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
   });
-  await Promise.race([redis.quit().then(() => undefined, () => undefined), timeout]);
+  await Promise.race([
+    redis.quit().then(
+      () => undefined,
+      () => undefined,
+    ),
+    timeout,
+  ]);
   clearTimeout(timer);
   // Whatever happened, the connection must not reconnect after close.
   // (The status changed during the await; TypeScript narrowed it to 'ready'.)

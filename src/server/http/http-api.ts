@@ -99,7 +99,7 @@ type Handler = (ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, 
 
 /** A route only the site's backend may call. */
 function backendOnly(call: ProjectCall | undefined): Project {
-  if (!call?.trusted) throw new VidgetError(ErrorCode.Unauthorized, 'this route needs the project\'s API key (Authorization: Bearer <apiKey>)');
+  if (!call?.trusted) throw new VidgetError(ErrorCode.Unauthorized, "this route needs the project's API key (Authorization: Bearer <apiKey>)");
   return call.project;
 }
 
@@ -114,15 +114,19 @@ const issueToken: Handler = async (ctx, req, res) => {
   const body = await readJson(req);
   const project = isValidName(body.project) ? ctx.projects.get(body.project) : undefined;
   if (!project) throw new VidgetError(ErrorCode.Forbidden, 'unknown project');
-  if (!project.isApiKey(bearer(req)) && !ctx.devTokens) throw new VidgetError(ErrorCode.Unauthorized, 'minting tokens needs the project\'s API key (Authorization: Bearer <apiKey>)');
+  if (!project.isApiKey(bearer(req)) && !ctx.devTokens) throw new VidgetError(ErrorCode.Unauthorized, "minting tokens needs the project's API key (Authorization: Bearer <apiKey>)");
   if (!project.canMint) throw new VidgetError(ErrorCode.BadFrame, 'this project has no secret to sign tokens with (it verifies tokens made by your own backend)');
-  json(res, 200, createToken(project.config.secret!, {
-    project: project.id,
-    sub: body.sub as string,
-    ...(body.name !== undefined ? { name: body.name as string } : {}),
-    ...(body.rooms !== undefined ? { rooms: body.rooms as Record<string, never> } : {}),
-    ...(body.ttlSeconds !== undefined ? { ttlSeconds: body.ttlSeconds as number } : {}),
-  }));
+  json(
+    res,
+    200,
+    createToken(project.config.secret!, {
+      project: project.id,
+      sub: body.sub as string,
+      ...(body.name !== undefined ? { name: body.name as string } : {}),
+      ...(body.rooms !== undefined ? { rooms: body.rooms as Record<string, never> } : {}),
+      ...(body.ttlSeconds !== undefined ? { ttlSeconds: body.ttlSeconds as number } : {}),
+    }),
+  );
 };
 
 const searchRecords: Handler = async (ctx, req, res, target, [, name = ''], call) => {

@@ -104,7 +104,14 @@ export class StaticFiles {
     if (!info?.isFile()) return undefined;
     // A symlink may point anywhere: serve only what really lies inside the folder.
     const real = await realpath(path).catch(() => undefined);
-    if (!real || !isInside(this.root, real) || relative(this.root, real).split(sep).some((s) => s.startsWith('.'))) return undefined;
+    if (
+      !real ||
+      !isInside(this.root, real) ||
+      relative(this.root, real)
+        .split(sep)
+        .some((s) => s.startsWith('.'))
+    )
+      return undefined;
     return { path: real, info };
   }
 }

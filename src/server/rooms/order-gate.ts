@@ -75,10 +75,13 @@ export class OrderGate {
       clearTimeout(this.timer);
       this.timer = undefined;
     } else if (!this.timer && !this.filling) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        void this.fill();
-      }, Math.min(5_000, GAP_WAIT_MS * 2 ** this.failures));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          void this.fill();
+        },
+        Math.min(5_000, GAP_WAIT_MS * 2 ** this.failures),
+      );
       this.timer.unref();
     }
   }

@@ -13,7 +13,7 @@ import {
 } from '../../protocol/index.js';
 import type { Connection } from './connection.js';
 import { FramedMessage } from './framed-message.js';
-import type { Removed, ReplayedRecord, ReplayFrom, RoomInfo, RoomName, Store, Usage } from '../store/store.js';
+import type { Removed, ReplayFrom, RoomInfo, RoomName, Store, Usage } from '../store/store.js';
 import type { Bus, PresenceStore } from '../bus/bus.js';
 import { OrderGate } from './order-gate.js';
 import { encodeBusMessage, parseBusMessage, type BusMessage } from './bus-message.js';
@@ -113,8 +113,7 @@ const recordJson = (r: VidgetRecord, dataJson: string): string =>
 /** Searches one connection may have waiting or running; more are refused with `rate_limited`. */
 const MAX_SEARCHES_PER_CONNECTION = 8;
 
-const encodeMsg = (record: string, persisted: boolean, own: boolean): Buffer =>
-  Buffer.from(`{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`);
+const encodeMsg = (record: string, persisted: boolean, own: boolean): Buffer => Buffer.from(`{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`);
 const framedMsg = (record: string, persisted: boolean, own: boolean): FramedMessage => new FramedMessage(encodeMsg(record, persisted, own));
 
 /**
@@ -461,7 +460,10 @@ export class Room {
     const toStore = items.filter((i) => i.persisted && i.outcome === 'new');
     if (toStore.length === 0) return true;
     try {
-      const results = await this.store.append(this.name, toStore.map((i) => ({ ...i.record!, cid: i.cid, dataJson: i.dataJson!, user_id: i.conn.identity.userId })));
+      const results = await this.store.append(
+        this.name,
+        toStore.map((i) => ({ ...i.record!, cid: i.cid, dataJson: i.dataJson!, user_id: i.conn.identity.userId })),
+      );
       results.forEach((result, n) => {
         const item = toStore[n]!;
         if (result.stored) {
@@ -547,7 +549,10 @@ export class Room {
       conn.send({ type: 'ack', cid, record: item.record!, persisted: item.persisted, duplicate: true });
     } else {
       const record = item.record!;
-      this.options.bus?.publish(this.name, encodeBusMessage({ kind: 'record', node: this.options.bus.nodeId, id: record.id, prev: item.prev ?? 0, persisted: item.persisted, clientId: record.client_id, json: item.json }));
+      this.options.bus?.publish(
+        this.name,
+        encodeBusMessage({ kind: 'record', node: this.options.bus.nodeId, id: record.id, prev: item.prev ?? 0, persisted: item.persisted, clientId: record.client_id, json: item.json }),
+      );
       if (this.gate && item.persisted) this.gate.offer(record.id, item.prev!, () => this.broadcast(record, item.json, true, conn, cid));
       else this.broadcast(record, item.json, item.persisted, conn, cid);
     }

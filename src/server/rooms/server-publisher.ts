@@ -15,7 +15,11 @@ export class ServerPublisher implements Publisher {
   readonly result: Promise<VidgetRecord>;
   private settle!: { resolve: (record: VidgetRecord) => void; reject: (error: VidgetError) => void };
 
-  constructor(readonly username: string | null, data: Json, persist: boolean) {
+  constructor(
+    readonly username: string | null,
+    data: Json,
+    persist: boolean,
+  ) {
     this.frame = parseClientFrame(JSON.stringify({ type: 'pub', cid: randomBytes(12).toString('base64url'), data, persist })) as PublishFrame;
     this.result = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
   }

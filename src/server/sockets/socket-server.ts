@@ -60,6 +60,7 @@ export class SocketServer {
       maxPayload: options.maxFrameBytes * 2,
     });
     // Shared handlers (`this` is the socket), not closures per connection: idle memory counts.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- `this` in the handlers is the socket
     const self = this;
     this.onPong = function (this: WebSocket) {
       self.connectionOf.get(this)!.alive = true;
@@ -74,11 +75,15 @@ export class SocketServer {
       self.closed(self.connectionOf.get(this)!);
     };
     // An idle reader whose token expired is closed too, so it comes back with a fresh one.
-    this.stopHeartbeat = startHeartbeat(this.wss.clients, (ws) => {
-      const conn = this.connectionOf.get(ws);
-      if (conn?.expired) conn.close(CloseCode.TokenExpired, 'token has expired');
-      return conn;
-    }, options.heartbeatMs);
+    this.stopHeartbeat = startHeartbeat(
+      this.wss.clients,
+      (ws) => {
+        const conn = this.connectionOf.get(ws);
+        if (conn?.expired) conn.close(CloseCode.TokenExpired, 'token has expired');
+        return conn;
+      },
+      options.heartbeatMs,
+    );
   }
 
   private readonly onPong: (this: WebSocket) => void;

@@ -102,6 +102,11 @@ export class AutoIndexer {
   }
 
   private enqueue(sql: string): void {
-    this.work = this.work.then(() => this.runDdl(sql)).then(() => undefined, () => undefined);
+    this.work = this.work
+      .then(() => this.runDdl(sql))
+      .then(
+        () => undefined,
+        () => undefined,
+      );
   }
 }

@@ -70,9 +70,7 @@ function pgFilter(filter: ValidFilter, params: PgParams): string {
       return `(${any.join(' OR ')})`;
     }
     case 'contains':
-      return field.kind === 'data'
-        ? `strpos(data #>> '{${field.path.join(',')}}', ${params.add(value)}) > 0`
-        : `strpos(${field.name}, ${params.add(value)}) > 0`;
+      return field.kind === 'data' ? `strpos(data #>> '{${field.path.join(',')}}', ${params.add(value)}) > 0` : `strpos(${field.name}, ${params.add(value)}) > 0`;
     case '=':
       if (value === null || typeof value === 'boolean') return pgExact(field, value);
       return `${x} = ${scalar(value as string | number)}`;

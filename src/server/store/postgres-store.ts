@@ -125,18 +125,15 @@ export class PostgresStore implements Store {
 
   async append(name: RoomName, records: StoredRecord[]): Promise<AppendResult[]> {
     const room = await this.roomId(name);
-    const { rows } = await this.pool.query<{ o_pos: number; o_id: number; o_stored: boolean; o_prev: number; o_existing: string | null }>(
-      'SELECT * FROM append_records($1, $2, $3, $4, $5, $6, $7)',
-      [
-        room,
-        records.map((r) => r.client_id),
-        records.map((r) => r.cid),
-        records.map((r) => r.created),
-        records.map((r) => r.username),
-        records.map((r) => r.user_id ?? null),
-        records.map((r) => r.dataJson ?? JSON.stringify(r.data)),
-      ],
-    );
+    const { rows } = await this.pool.query<{ o_pos: number; o_id: number; o_stored: boolean; o_prev: number; o_existing: string | null }>('SELECT * FROM append_records($1, $2, $3, $4, $5, $6, $7)', [
+      room,
+      records.map((r) => r.client_id),
+      records.map((r) => r.cid),
+      records.map((r) => r.created),
+      records.map((r) => r.username),
+      records.map((r) => r.user_id ?? null),
+      records.map((r) => r.dataJson ?? JSON.stringify(r.data)),
+    ]);
     // Each stored record's predecessor: the room's last record before the batch, then each other.
     let prev = rows[0]?.o_prev ?? 0;
     return rows.map((row): AppendResult => {
@@ -165,9 +162,7 @@ export class PostgresStore implements Store {
   async replay(name: RoomName, from: ReplayFrom, limit: ReplayLimit): Promise<{ records: ReplayedRecord[]; truncated: boolean }> {
     const room = await this.roomId(name);
     const [term, value] = 'afterId' in from ? ['id > $2', from.afterId] : ['created >= $2', from.createdSince];
-    const { rows } = await this.budgeted((client) =>
-      client.query<Row>(`SELECT ${COLUMNS} FROM records WHERE room = $1 AND ${term} ORDER BY id DESC LIMIT $3`, [room, value, limit.records + 1]),
-    );
+    const { rows } = await this.budgeted((client) => client.query<Row>(`SELECT ${COLUMNS} FROM records WHERE room = $1 AND ${term} ORDER BY id DESC LIMIT $3`, [room, value, limit.records + 1]));
     const records: ReplayedRecord[] = [];
     let bytes = 0;
     let truncated = false;
@@ -211,10 +206,7 @@ export class PostgresStore implements Store {
 
   async projectUsage(project: string): Promise<Usage> {
     await this.ready;
-    const { rows } = await this.pool.query<Usage>(
-      'SELECT coalesce(sum(records), 0) AS records, coalesce(sum(bytes), 0) AS bytes FROM rooms WHERE name > $1 AND name < $2',
-      projectRange(project),
-    );
+    const { rows } = await this.pool.query<Usage>('SELECT coalesce(sum(records), 0) AS records, coalesce(sum(bytes), 0) AS bytes FROM rooms WHERE name > $1 AND name < $2', projectRange(project));
     return rows[0]!;
   }
 
@@ -245,10 +237,10 @@ export class PostgresStore implements Store {
 
   async listRooms(project: string, limit = 1000): Promise<Array<Usage & { room: RoomName }>> {
     await this.ready;
-    const { rows } = await this.pool.query<Usage & { room: RoomName }>(
-      'SELECT name AS room, records, bytes FROM rooms WHERE name > $1 AND name < $2 AND records > 0 ORDER BY name LIMIT $3',
-      [...projectRange(project), limit],
-    );
+    const { rows } = await this.pool.query<Usage & { room: RoomName }>('SELECT name AS room, records, bytes FROM rooms WHERE name > $1 AND name < $2 AND records > 0 ORDER BY name LIMIT $3', [
+      ...projectRange(project),
+      limit,
+    ]);
     return rows;
   }
 
@@ -396,10 +388,11 @@ export class PostgresStore implements Store {
 
   /** Takes removed records off a room's usage counters; returns the room's name. */
   private async uncount(client: pg.PoolClient, room: number, gone: Usage): Promise<RoomName> {
-    const { rows } = await client.query<{ name: string }>(
-      'UPDATE rooms SET records = greatest(0, records - $2), bytes = greatest(0, bytes - $3) WHERE room = $1 RETURNING name',
-      [room, gone.records, gone.bytes],
-    );
+    const { rows } = await client.query<{ name: string }>('UPDATE rooms SET records = greatest(0, records - $2), bytes = greatest(0, bytes - $3) WHERE room = $1 RETURNING name', [
+      room,
+      gone.records,
+      gone.bytes,
+    ]);
     return rows[0]!.name;
   }
 

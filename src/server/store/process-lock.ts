@@ -33,7 +33,10 @@ export function lockForProcess(file: string, what: string): () => void {
       const owner = Number(readFileSync(file, 'utf8'));
       if (owner === process.pid) return () => {}; // this process holds it already (a store reopened)
       if (Number.isInteger(owner) && owner > 0 && running(owner)) {
-        throw new Error(`${what} is in use by another process (pid ${owner}; lock file ${file}). SQLite serves one process: to run several server processes, set DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)`);
+        throw new Error(
+          `${what} is in use by another process (pid ${owner}; lock file ${file}). SQLite serves one process: to run several server processes, set DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)`,
+          { cause: error },
+        );
       }
       try {
         unlinkSync(file); // its owner died: take it over

@@ -112,9 +112,9 @@ export class RecordReader {
   /** The largest groups, as `{"value":…,"count":n}` texts, within `maxBytes`. */
   private groups(query: ValidQuery, where: SqlFragment, maxBytes: number): { items: string[]; bytes: number; more: boolean } {
     const g = groupSql(query.groupBy!);
-    const rows = this.statement(
-      `SELECT ${g.value} AS value, count(*) AS count FROM records WHERE ${where.sql} GROUP BY ${g.key} ORDER BY count DESC, value LIMIT ${MAX_GROUPS + 1}`,
-    ).all(...where.params) as Array<{ value: string | null; count: number }>;
+    const rows = this.statement(`SELECT ${g.value} AS value, count(*) AS count FROM records WHERE ${where.sql} GROUP BY ${g.key} ORDER BY count DESC, value LIMIT ${MAX_GROUPS + 1}`).all(
+      ...where.params,
+    ) as Array<{ value: string | null; count: number }>;
     const items: string[] = [];
     let bytes = 0;
     for (const row of rows.slice(0, MAX_GROUPS)) {

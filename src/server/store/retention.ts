@@ -10,7 +10,13 @@ const BATCH = 2_000;
  * minute). Open rooms and projects stop counting what left against their quotas. Returns the
  * function that stops it.
  */
-export function startRetention(store: Store, registry: RoomRegistry, maxAgeMs: number, log: (message: string, error?: unknown) => void, everyMs = Math.min(60_000, Math.max(1_000, maxAgeMs / 10))): () => void {
+export function startRetention(
+  store: Store,
+  registry: RoomRegistry,
+  maxAgeMs: number,
+  log: (message: string, error?: unknown) => void,
+  everyMs = Math.min(60_000, Math.max(1_000, maxAgeMs / 10)),
+): () => void {
   let running = false;
   let stopped = false;
   const sweep = async (): Promise<void> => {

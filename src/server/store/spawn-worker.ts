@@ -8,8 +8,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * On Linux, setpriority() with a thread id applies to that thread only, and /proc/thread-self
  * names it; elsewhere the pid would renice the whole process, so nothing is done.
  */
-const lowerPriority = (nice: number) =>
-  nice > 0 ? `try { require('node:os').setPriority(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()), ${nice}); } catch {}` : '';
+const lowerPriority = (nice: number) => (nice > 0 ? `try { require('node:os').setPriority(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()), ${nice}); } catch {}` : '');
 
 /**
  * Starts a worker thread on the module `name` next to the calling module (`from` is its

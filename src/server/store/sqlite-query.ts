@@ -65,11 +65,16 @@ function numberGuard(field: FieldRef, operator: FilterOperator, values: number[]
 function couldBeBoolean(operator: FilterOperator, value: number): boolean {
   return [0, 1].some((x) => {
     switch (operator) {
-      case '>': return x > value;
-      case '>=': return x >= value;
-      case '<': return x < value;
-      case '<=': return x <= value;
-      default: return x === value; // =, != and in
+      case '>':
+        return x > value;
+      case '>=':
+        return x >= value;
+      case '<':
+        return x < value;
+      case '<=':
+        return x <= value;
+      default:
+        return x === value; // =, != and in
     }
   });
 }
@@ -81,9 +86,7 @@ function filterSql(filter: ValidFilter, params: SqlValue[]): string {
     case 'exists': {
       const { field } = filter;
       // json_type is NULL only where the key is absent (a JSON null gives 'null').
-      const present = field.kind === 'data'
-        ? `json_type(data, ${jsonPath(field.path)}) IS NOT NULL`
-        : field.name === 'username' ? 'username IS NOT NULL' : '1';
+      const present = field.kind === 'data' ? `json_type(data, ${jsonPath(field.path)}) IS NOT NULL` : field.name === 'username' ? 'username IS NOT NULL' : '1';
       return value === false ? `NOT (${present})` : present;
     }
     case 'in': {

@@ -191,9 +191,7 @@ export class SqliteStore implements Store {
     this.budgetMs = options.searchTimeoutMs ?? 1_000;
     this.maxResultBytes = options.maxResultBytes ?? MiB;
     migrate(this.db);
-    this.insert = this.db.prepare(
-      'INSERT INTO records (room, id, client_id, cid, created, username, data, user_id) VALUES (?, ?, ?, ?, ?, ?, jsonb(?), ?) ON CONFLICT DO NOTHING',
-    );
+    this.insert = this.db.prepare('INSERT INTO records (room, id, client_id, cid, created, username, data, user_id) VALUES (?, ?, ?, ?, ?, ?, jsonb(?), ?) ON CONFLICT DO NOTHING');
     this.byCid = this.db.prepare(`SELECT ${COLUMNS} FROM records WHERE room = ? AND client_id = ? AND cid = ?`);
     const count = this.db.prepare('UPDATE rooms SET records = records + ?, bytes = bytes + ?, seq = max(seq, ?) WHERE room = ?');
     const insertAll = (room: number, records: StoredRecord[]) => {
@@ -230,7 +228,11 @@ export class SqliteStore implements Store {
     if (options.autoIndex !== false) {
       const policy = new AutoIndexPolicy(options.autoIndex === true ? {} : options.autoIndex);
       const writer = this.writer;
-      this.indexer = new AutoIndexer(policy, writer ? (sql) => writer.run<number>({ op: 'exec', sql }) : async (sql) => this.execTimed(sql), (options.autoIndex as AutoIndexOptions | undefined)?.buildGap ?? 10);
+      this.indexer = new AutoIndexer(
+        policy,
+        writer ? (sql) => writer.run<number>({ op: 'exec', sql }) : async (sql) => this.execTimed(sql),
+        (options.autoIndex as AutoIndexOptions | undefined)?.buildGap ?? 10,
+      );
       this.indexer.adopt(this.autoIndexes());
     }
   }
@@ -260,64 +262,82 @@ export class SqliteStore implements Store {
 
   async projectUsage(project: string): Promise<Usage> {
     // Room names are "<project>/<widget>": a range on the name index ('0' sorts right after '/').
-    const row = this.statement('SELECT coalesce(sum(records), 0) AS records, coalesce(sum(bytes), 0) AS bytes FROM rooms WHERE name > ? AND name < ?')
-      .get(`${project}/`, `${project}0`) as Usage;
+    const row = this.statement('SELECT coalesce(sum(records), 0) AS records, coalesce(sum(bytes), 0) AS bytes FROM rooms WHERE name > ? AND name < ?').get(`${project}/`, `${project}0`) as Usage;
     return { records: row.records, bytes: row.bytes };
   }
 
   async delete(name: RoomName, ids: number[]): Promise<Removed> {
     const room = this.roomId(name);
-    return this.write(() => this.db.transaction(() => {
-      const rows = this.statement(`DELETE FROM records WHERE room = ? AND id IN (SELECT value FROM json_each(?)) RETURNING id, ${DATA_BYTES} AS bytes`)
-        .all(room, JSON.stringify(ids)) as Array<{ id: number; bytes: number }>;
-      const removed = { ids: rows.map((r) => r.id).sort((a, b) => a - b), records: rows.length, bytes: rows.reduce((n, r) => n + r.bytes, 0) };
-      if (removed.records > 0) this.uncount(room, removed);
-      return removed;
-    }).immediate());
+    return this.write(() =>
+      this.db
+        .transaction(() => {
+          const rows = this.statement(`DELETE FROM records WHERE room = ? AND id IN (SELECT value FROM json_each(?)) RETURNING id, ${DATA_BYTES} AS bytes`).all(room, JSON.stringify(ids)) as Array<{
+            id: number;
+            bytes: number;
+          }>;
+          const removed = { ids: rows.map((r) => r.id).sort((a, b) => a - b), records: rows.length, bytes: rows.reduce((n, r) => n + r.bytes, 0) };
+          if (removed.records > 0) this.uncount(room, removed);
+          return removed;
+        })
+        .immediate(),
+    );
   }
 
   async deleteUser(project: string, userId: string): Promise<Array<Removed & { room: RoomName }>> {
-    return this.write(() => this.db.transaction(() => {
-      const rows = this.statement(`DELETE FROM records WHERE user_id = ? AND room IN (SELECT room FROM rooms WHERE name > ? AND name < ?) RETURNING room, id, ${DATA_BYTES} AS bytes`)
-        .all(userId, `${project}/`, `${project}0`) as Array<{ room: number; id: number; bytes: number }>;
-      const byRoom = new Map<number, Removed>();
-      for (const { room, id, bytes } of rows) {
-        const removed = byRoom.get(room) ?? { ids: [], records: 0, bytes: 0 };
-        removed.ids.push(id);
-        removed.records++;
-        removed.bytes += bytes;
-        byRoom.set(room, removed);
-      }
-      return [...byRoom].map(([room, removed]) => ({ room: this.uncount(room, removed), ...removed, ids: removed.ids.sort((a, b) => a - b) }));
-    }).immediate());
+    return this.write(() =>
+      this.db
+        .transaction(() => {
+          const rows = this.statement(`DELETE FROM records WHERE user_id = ? AND room IN (SELECT room FROM rooms WHERE name > ? AND name < ?) RETURNING room, id, ${DATA_BYTES} AS bytes`).all(
+            userId,
+            `${project}/`,
+            `${project}0`,
+          ) as Array<{ room: number; id: number; bytes: number }>;
+          const byRoom = new Map<number, Removed>();
+          for (const { room, id, bytes } of rows) {
+            const removed = byRoom.get(room) ?? { ids: [], records: 0, bytes: 0 };
+            removed.ids.push(id);
+            removed.records++;
+            removed.bytes += bytes;
+            byRoom.set(room, removed);
+          }
+          return [...byRoom].map(([room, removed]) => ({ room: this.uncount(room, removed), ...removed, ids: removed.ids.sort((a, b) => a - b) }));
+        })
+        .immediate(),
+    );
   }
 
   async listRooms(project: string, limit = 1000): Promise<Array<Usage & { room: RoomName }>> {
-    return this.statement('SELECT name AS room, records, bytes FROM rooms WHERE name > ? AND name < ? AND records > 0 ORDER BY name LIMIT ?')
-      .all(`${project}/`, `${project}0`, limit) as Array<Usage & { room: RoomName }>;
+    return this.statement('SELECT name AS room, records, bytes FROM rooms WHERE name > ? AND name < ? AND records > 0 ORDER BY name LIMIT ?').all(`${project}/`, `${project}0`, limit) as Array<
+      Usage & { room: RoomName }
+    >;
   }
 
   async expire(before: number, limit: number): Promise<Expired[]> {
     // Retention is opt-in; its global index on `created` is made only when it is used.
     await this.write(() => this.db.exec('CREATE INDEX IF NOT EXISTS records_created_at ON records (created)'));
-    return this.write(() => this.db.transaction(() => {
-      const rows = this.statement(`DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE created < ? LIMIT ?) RETURNING room, ${DATA_BYTES} AS bytes`)
-        .all(before, limit) as Array<{ room: number; bytes: number }>;
-      const byRoom = new Map<number, Usage>();
-      for (const { room, bytes } of rows) {
-        const usage = byRoom.get(room) ?? { records: 0, bytes: 0 };
-        usage.records++;
-        usage.bytes += bytes;
-        byRoom.set(room, usage);
-      }
-      return [...byRoom].map(([room, usage]) => ({ room: this.uncount(room, usage), ...usage }));
-    }).immediate());
+    return this.write(() =>
+      this.db
+        .transaction(() => {
+          const rows = this.statement(`DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE created < ? LIMIT ?) RETURNING room, ${DATA_BYTES} AS bytes`).all(before, limit) as Array<{
+            room: number;
+            bytes: number;
+          }>;
+          const byRoom = new Map<number, Usage>();
+          for (const { room, bytes } of rows) {
+            const usage = byRoom.get(room) ?? { records: 0, bytes: 0 };
+            usage.records++;
+            usage.bytes += bytes;
+            byRoom.set(room, usage);
+          }
+          return [...byRoom].map(([room, usage]) => ({ room: this.uncount(room, usage), ...usage }));
+        })
+        .immediate(),
+    );
   }
 
   /** Takes removed records off a room's usage counters; returns the room's name. */
   private uncount(room: number, gone: Usage): RoomName {
-    const { name } = this.statement('UPDATE rooms SET records = max(0, records - ?), bytes = max(0, bytes - ?) WHERE room = ? RETURNING name')
-      .get(gone.records, gone.bytes, room) as { name: string };
+    const { name } = this.statement('UPDATE rooms SET records = max(0, records - ?), bytes = max(0, bytes - ?) WHERE room = ? RETURNING name').get(gone.records, gone.bytes, room) as { name: string };
     return name;
   }
 
@@ -484,7 +504,8 @@ export class SqliteStore implements Store {
 
   private statement(sql: string): Database.Statement {
     let stmt = this.statements.get(sql);
-    if (stmt) this.statements.delete(sql); // refresh its place in the LRU order
+    if (stmt)
+      this.statements.delete(sql); // refresh its place in the LRU order
     else {
       stmt = this.db.prepare(sql);
       if (this.statements.size >= STATEMENT_CACHE) this.statements.delete(this.statements.keys().next().value!);

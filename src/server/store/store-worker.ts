@@ -15,9 +15,7 @@ export interface StoreWorkerData {
 
 /** One piece of work for a store worker. */
 export type StoreJob =
-  | { op: 'search'; room: number; query: ValidQuery; limits: SearchLimits }
-  | { op: 'replay'; room: number; from: ReplayFrom; limit: ReplayLimit; budgetMs: number }
-  | { op: 'exec'; sql: string };
+  { op: 'search'; room: number; query: ValidQuery; limits: SearchLimits } | { op: 'replay'; room: number; from: ReplayFrom; limit: ReplayLimit; budgetMs: number } | { op: 'exec'; sql: string };
 
 /** The worker's answer to job `id`: its value, or the error's code and message. */
 export type StoreReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; code?: string; message: string };

@@ -25,7 +25,8 @@ const b64 = (text: string | Buffer): string => Buffer.from(text).toString('base6
 export function createToken(secret: string, request: TokenRequest): { token: string; exp: number } {
   if (!isValidName(request.project)) throw new VidgetError(ErrorCode.BadFrame, 'project must be 1-64 of A-Z a-z 0-9 _ -');
   if (typeof request.sub !== 'string' || request.sub.length === 0 || request.sub.length > 128) throw new VidgetError(ErrorCode.BadFrame, 'sub must be 1-128 characters');
-  if (request.name !== undefined && (typeof request.name !== 'string' || request.name.length === 0 || request.name.length > 128)) throw new VidgetError(ErrorCode.BadFrame, 'name must be 1-128 characters');
+  if (request.name !== undefined && (typeof request.name !== 'string' || request.name.length === 0 || request.name.length > 128))
+    throw new VidgetError(ErrorCode.BadFrame, 'name must be 1-128 characters');
   if (request.rooms !== undefined) {
     try {
       Permissions.parse(request.rooms, 'rooms');

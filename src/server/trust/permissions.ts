@@ -34,10 +34,12 @@ export class Permissions {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error(`${what} must be an object of room pattern → actions`);
     const entries = Object.entries(input as Record<string, unknown>);
     if (entries.length > 64) throw new Error(`${what} has more than 64 patterns`);
-    return new Permissions(entries.map(([pattern, actions]) => {
-      if (!PATTERN.test(pattern)) throw new Error(`${what}: "${pattern.slice(0, 80)}" is not a room pattern (a room name, optionally ending in one *)`);
-      return { prefix: pattern.endsWith('*') ? pattern.slice(0, -1) : pattern, wildcard: pattern.endsWith('*'), actions: new Set(parseActions(actions, `${what}["${pattern}"]`)) };
-    }));
+    return new Permissions(
+      entries.map(([pattern, actions]) => {
+        if (!PATTERN.test(pattern)) throw new Error(`${what}: "${pattern.slice(0, 80)}" is not a room pattern (a room name, optionally ending in one *)`);
+        return { prefix: pattern.endsWith('*') ? pattern.slice(0, -1) : pattern, wildcard: pattern.endsWith('*'), actions: new Set(parseActions(actions, `${what}["${pattern}"]`)) };
+      }),
+    );
   }
 
   /** Whether `action` is allowed in `room` (its name without a signature). */

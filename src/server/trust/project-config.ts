@@ -81,13 +81,13 @@ export function loadProjects(path: string): ProjectConfig[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`${path}: cannot be read (${(error as Error).message})`);
+    throw new Error(`${path}: cannot be read (${(error as Error).message})`, { cause: error });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${path}: not JSON (${(error as Error).message})`);
+    throw new Error(`${path}: not JSON (${(error as Error).message})`, { cause: error });
   }
   return parseProjects(json, path);
 }

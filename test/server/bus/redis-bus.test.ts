@@ -28,7 +28,13 @@ after(async () => {
 async function bus(prefix: string, options: { quiet?: boolean; url?: string; healthCheckMs?: number; maxPendingPublishes?: number } = {}): Promise<RedisBus> {
   if (!prefixes.includes(prefix)) prefixes.push(prefix);
   const onError = options.quiet ? () => {} : (error: unknown) => assert.fail(`unexpected bus error: ${String(error)}`);
-  const created = await RedisBus.connect({ url: options.url ?? REDIS_URL, prefix, onError, ...(options.healthCheckMs ? { healthCheckMs: options.healthCheckMs } : {}), ...(options.maxPendingPublishes ? { maxPendingPublishes: options.maxPendingPublishes } : {}) });
+  const created = await RedisBus.connect({
+    url: options.url ?? REDIS_URL,
+    prefix,
+    onError,
+    ...(options.healthCheckMs ? { healthCheckMs: options.healthCheckMs } : {}),
+    ...(options.maxPendingPublishes ? { maxPendingPublishes: options.maxPendingPublishes } : {}),
+  });
   buses.push(created);
   return created;
 }
@@ -52,8 +58,14 @@ redisTest('two nodes exchange room messages, each node in its publish order, bot
   }
   await until(() => seen.a.length === 2 * n && seen.b.length === 2 * n, 'every message on both nodes');
   for (const list of [seen.a, seen.b]) {
-    assert.deepEqual(list.filter((m) => m.startsWith('a')), Array.from({ length: n }, (_, i) => `a${i}`));
-    assert.deepEqual(list.filter((m) => m.startsWith('b')), Array.from({ length: n }, (_, i) => `b${i}`));
+    assert.deepEqual(
+      list.filter((m) => m.startsWith('a')),
+      Array.from({ length: n }, (_, i) => `a${i}`),
+    );
+    assert.deepEqual(
+      list.filter((m) => m.startsWith('b')),
+      Array.from({ length: n }, (_, i) => `b${i}`),
+    );
   }
   assert.deepEqual(seen.a, seen.b, 'Redis hands every subscriber the same interleaving');
   assert.notEqual(a.nodeId, b.nodeId);
@@ -170,7 +182,10 @@ redisTest('when Redis stops answering (socket open, no replies), pending publish
     // and the room layer is told to fill the gap.
     await resynced;
     await until(() => frozen.stats.pending === 0, 'pending publishes given up');
-    assert.ok(errors.some((e) => /timeout/i.test(String(e))), `a socket timeout was reported: ${errors.map(String).join('; ')}`);
+    assert.ok(
+      errors.some((e) => /timeout/i.test(String(e))),
+      `a socket timeout was reported: ${errors.map(String).join('; ')}`,
+    );
     await until(() => frozen.connected, 'both connections back');
     direct.publish('p/w', 'live again');
     frozen.publish('p/w', 'from frozen again');
@@ -233,6 +248,9 @@ redisTest('close flushes pending publishes and ends both connections', async () 
   await until(() => seen.length === 1000, 'every publish sent before close');
   a.publish('p/w', 'after close');
   assert.equal(a.stats.dropped, 1);
-  await assert.rejects(a.subscribe('p/w', () => {}), /closed/);
+  await assert.rejects(
+    a.subscribe('p/w', () => {}),
+    /closed/,
+  );
   assert.equal(await killConnection(admin, `vidget-sub:${a.nodeId}`), 0, 'no connection left');
 });

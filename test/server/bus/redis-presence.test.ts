@@ -36,7 +36,7 @@ async function node(prefix: string, nodeId: string, options: Partial<RedisPresen
 
 /** Polls `total` until it is `expected` (Redis state has no event of its own). */
 async function totalBecomes(store: RedisPresence, room: string, expected: number, ms = 8_000): Promise<void> {
-  let last = -1;
+  let last: number;
   const deadline = Date.now() + ms;
   while ((last = await store.total(room)) !== expected) {
     if (Date.now() > deadline) throw new Error(`total of ${room} is ${last}, not ${expected}, after ${ms} ms`);
@@ -88,7 +88,9 @@ redisTest('a node SIGKILLed without goodbye stops counting within nodeTtlMs, and
   const prefix = randomPrefix();
   const watcher = await node(prefix, 'watcher');
   await watcher.set('p/w', 1);
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./presence-node.ts', import.meta.url)), REDIS_URL, prefix, 'doomed', 'p/w=4'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./presence-node.ts', import.meta.url)), REDIS_URL, prefix, 'doomed', 'p/w=4'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const [chunk] = (await once(child.stdout!, 'data', { signal: AbortSignal.timeout(15_000) })) as [Buffer];
     assert.equal(chunk.toString().trim(), 'ready');

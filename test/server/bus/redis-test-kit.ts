@@ -46,7 +46,10 @@ export async function deleteKeys(admin: Redis, prefix: string): Promise<void> {
 /** Kills the connection(s) named `name` (ioredis `connectionName`), as a dropped link would. */
 export async function killConnection(admin: Redis, name: string): Promise<number> {
   const list = (await admin.client('LIST')) as string;
-  const ids = list.split('\n').filter((line) => line.includes(` name=${name} `)).map((line) => /id=(\d+)/.exec(line)![1]!);
+  const ids = list
+    .split('\n')
+    .filter((line) => line.includes(` name=${name} `))
+    .map((line) => /id=(\d+)/.exec(line)![1]!);
   for (const id of ids) await admin.client('KILL', 'ID', id);
   return ids.length;
 }
@@ -67,9 +70,13 @@ export async function closedPort(): Promise<number> {
  */
 export class FreezableProxy {
   private readonly links = new Set<[Socket, Socket]>();
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(target = new URL(REDIS_URL)): Promise<FreezableProxy> {
+    // eslint-disable-next-line prefer-const -- assigned once the server it wraps exists; its handler reads it
     let proxy: FreezableProxy | undefined;
     const server = createServer((client) => {
       const upstream = new Socket();

@@ -30,7 +30,7 @@ describe('client address', () => {
     assert.equal(limitKey('1.2.3.4'), '1.2.3.4');
   });
 
-  test('behind a trusted proxy each client gets its own per-address cap; without trust they share the proxy\'s', async (t) => {
+  test("behind a trusted proxy each client gets its own per-address cap; without trust they share the proxy's", async (t) => {
     const behind = await startServer({ maxConnectionsPerIp: 2, trustProxy: ['127.0.0.1'] });
     t.after(() => behind.close());
     const as = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });

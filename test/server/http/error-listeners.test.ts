@@ -42,7 +42,11 @@ before(async () => {
 });
 after(() => server.stop());
 
-const unlistened = () => server.output().split('\n').filter((line) => line.startsWith('UNLISTENED-ERROR'));
+const unlistened = () =>
+  server
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('UNLISTENED-ERROR'));
 
 test('HTTP sockets: reset mid-request, mid-answer and mid-stream; garbage; bodies cut short', async () => {
   await resetAfter(server.port, 'GET /api/health HTTP/1.1\r\nHost: x\r\nX-Half: ', 50);

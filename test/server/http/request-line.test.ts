@@ -55,16 +55,18 @@ describe('request lines that crashed the process', () => {
   });
 
   test('upgrades to a non-room path reset by the client right away: 200 of them, and the process lives', async () => {
-    const resets = Array.from({ length: 200 }, () =>
-      new Promise<void>((resolve) => {
-        const socket: Socket = connect(server.port, '127.0.0.1', () => {
-          socket.write(`GET /nowhere HTTP/1.1\r\nHost: x\r\n${UPGRADE}\r\n`);
-          // RST instead of FIN, while the server writes its 404.
-          setImmediate(() => socket.resetAndDestroy());
-        });
-        socket.on('error', () => {});
-        socket.on('close', () => resolve());
-      }),
+    const resets = Array.from(
+      { length: 200 },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket: Socket = connect(server.port, '127.0.0.1', () => {
+            socket.write(`GET /nowhere HTTP/1.1\r\nHost: x\r\n${UPGRADE}\r\n`);
+            // RST instead of FIN, while the server writes its 404.
+            setImmediate(() => socket.resetAndDestroy());
+          });
+          socket.on('error', () => {});
+          socket.on('close', () => resolve());
+        }),
     );
     await Promise.all(resets);
     assert.ok(server.alive(), server.output());

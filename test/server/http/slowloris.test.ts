@@ -43,10 +43,12 @@ test('slowloris: one address holds at most its share of half-sent requests, they
   const sockets = await Promise.all(Array.from({ length: 100 }, () => halfRequest(server.port, '127.0.0.1')));
   // Past the cap, sockets are cut at once; within it they wait for the header timeout.
   const cut: Socket[] = [];
-  await Promise.all(sockets.map(async (s) => {
-    await Promise.race([closed(s), new Promise((r) => setTimeout(r, 300))]);
-    if (s.destroyed) cut.push(s);
-  }));
+  await Promise.all(
+    sockets.map(async (s) => {
+      await Promise.race([closed(s), new Promise((r) => setTimeout(r, 300))]);
+      if (s.destroyed) cut.push(s);
+    }),
+  );
   assert.ok(cut.length >= 80, `${cut.length} of 100 were cut at once`);
   // Another client is served while they hang.
   const started = performance.now();

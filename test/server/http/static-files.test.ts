@@ -64,7 +64,18 @@ describe('static files', () => {
     symlinkSync(join(dir, 'sub', 'file.txt'), join(dir, 'link-in.txt'));
     const server = await startServer({ staticDir: dir });
     t.after(() => server.close());
-    for (const path of ['/..%2f..%2fetc%2fpasswd', '/%2e%2e/%2e%2e/etc/passwd', '/.env', '/.git/config', '/%2egit/config', '/sub/.hidden', '/sub/..%2f.env', '/link-out.txt', '/dir-out/secret.txt', '/sub%2f..%2f.env']) {
+    for (const path of [
+      '/..%2f..%2fetc%2fpasswd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/.env',
+      '/.git/config',
+      '/%2egit/config',
+      '/sub/.hidden',
+      '/sub/..%2f.env',
+      '/link-out.txt',
+      '/dir-out/secret.txt',
+      '/sub%2f..%2f.env',
+    ]) {
       const res = await fetch(`${server.url}${path}`);
       assert.equal(res.status, 404, `${path} answered ${res.status}`);
       assert.doesNotMatch(await res.text(), /KEY=1|\[core\]|outside|root:/);

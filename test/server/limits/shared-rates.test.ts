@@ -55,7 +55,10 @@ describe('rates that outlive a connection', () => {
     t.after(() => server.close());
     const a = await Promise.all([1, 2, 3].map(() => TestClient.joined(server, 'busy', 'room')));
     const results = await Promise.all(a.map((c, i) => burst(c, 20, `c${i}-`)));
-    assert.equal(results.reduce((n, r) => n + r.acked, 0), 30);
+    assert.equal(
+      results.reduce((n, r) => n + r.acked, 0),
+      30,
+    );
     const other = await TestClient.joined(server, 'quiet', 'room');
     assert.equal((await burst(other, 20, 'q')).acked, 20);
     await Promise.all([...a, other].map((c) => c.close()));

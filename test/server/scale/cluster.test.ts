@@ -41,13 +41,15 @@ describe('several nodes on PostgreSQL and Redis', { skip: missing ?? false }, ()
     const subscribers = await Promise.all([a, a, b, b, c, c].map((n) => join(n, 'fan')));
     const publishers = await Promise.all([a, b].map((n) => join(n, 'fan')));
     const acked: number[] = [];
-    await Promise.all(publishers.map(async (p, n) => {
-      for (let i = 0; i < 100; i += 10) {
-        const acks = await Promise.all(Array.from({ length: 10 }, (_, k) => p.publish({ n, i: i + k })));
-        acked.push(...acks.map((ack) => ack.record.id));
-      }
-      await p.publish({ n, ephemeral: true }, false);
-    }));
+    await Promise.all(
+      publishers.map(async (p, n) => {
+        for (let i = 0; i < 100; i += 10) {
+          const acks = await Promise.all(Array.from({ length: 10 }, (_, k) => p.publish({ n, i: i + k })));
+          acked.push(...acks.map((ack) => ack.record.id));
+        }
+        await p.publish({ n, ephemeral: true }, false);
+      }),
+    );
     const want = [...acked].sort((x, y) => x - y);
     for (const s of subscribers) {
       await until(() => persistedIds(s).length >= want.length, 'every stored record on every node');

@@ -17,7 +17,7 @@ import { Cluster, servicesMissing } from './cluster.js';
 const LOCAL = REDIS_URL === 'redis://127.0.0.1:6379' && DATABASE_URL.includes('127.0.0.1:5432');
 const missing =
   (await servicesMissing()) ??
-  (!LOCAL ? 'the services are not this machine\'s own (REDIS_URL/DATABASE_URL point elsewhere): not restarting them' : undefined) ??
+  (!LOCAL ? "the services are not this machine's own (REDIS_URL/DATABASE_URL point elsewhere): not restarting them" : undefined) ??
   (process.getuid?.() !== 0 || !existsSync('/usr/bin/pg_ctlcluster') || !existsSync('/usr/bin/redis-server') ? 'restarting PostgreSQL and Redis needs root and pg_ctlcluster/redis-server' : undefined);
 if (missing) console.log(`# skipping the service fault tests: ${missing}`);
 

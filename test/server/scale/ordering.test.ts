@@ -26,13 +26,15 @@ test('publishers on two nodes race; a reader resuming by cursor on either node m
   const publishers = await Promise.all([0, 1, 2, 3].map((i) => TestClient.joined(nodes[i % 2]!, 'race', 'room')));
   const acked = new Set<number>();
   let done = false;
-  const publishing = Promise.all(publishers.map(async (p, n) => {
-    // Eight in flight each: appends of both nodes overlap in PostgreSQL.
-    for (let i = 0; i < PER_PUBLISHER; i += 8) {
-      const acks = await Promise.all(Array.from({ length: Math.min(8, PER_PUBLISHER - i) }, (_, k) => p.publish({ n, i: i + k }, true, `p${n}-${i + k}`)));
-      for (const ack of acks) acked.add(ack.record.id);
-    }
-  })).then(() => (done = true));
+  const publishing = Promise.all(
+    publishers.map(async (p, n) => {
+      // Eight in flight each: appends of both nodes overlap in PostgreSQL.
+      for (let i = 0; i < PER_PUBLISHER; i += 8) {
+        const acks = await Promise.all(Array.from({ length: Math.min(8, PER_PUBLISHER - i) }, (_, k) => p.publish({ n, i: i + k }, true, `p${n}-${i + k}`)));
+        for (const ack of acks) acked.add(ack.record.id);
+      }
+    }),
+  ).then(() => (done = true));
 
   // The reader: connect with its cursor, take the replay and whatever live records came, leave; again, on the other node.
   const seen: number[] = [];
@@ -55,11 +57,15 @@ test('publishers on two nodes race; a reader resuming by cursor on either node m
   }
   await publishing;
   assert.equal(acked.size, 4 * PER_PUBLISHER);
-  assert.deepEqual(seen, [...acked].sort((a, b) => a - b), 'every acked record, once, in id order');
+  assert.deepEqual(
+    seen,
+    [...acked].sort((a, b) => a - b),
+    'every acked record, once, in id order',
+  );
   await Promise.all(publishers.map((p) => p.close()));
 });
 
-test('a node delivers the other node\'s records live in the room\'s order, even without a bus (read from the store when its own next record names them)', { skip: missing ?? false }, async () => {
+test("a node delivers the other node's records live in the room's order, even without a bus (read from the store when its own next record names them)", { skip: missing ?? false }, async () => {
   const onA = await TestClient.joined(nodes[0]!, 'race', 'live');
   const onB = await TestClient.joined(nodes[1]!, 'race', 'live');
   const fromB = await onB.publish({ from: 'B' });

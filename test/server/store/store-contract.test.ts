@@ -93,7 +93,10 @@ for (const kind of kinds) {
       assert.equal(all.length, 40);
       for (let i = 1; i < all.length; i++) assert.ok(all[i]!.id > all[i - 1]!.id, `id ${all[i]!.id} after ${all[i - 1]!.id}`);
       if (store.shared) {
-        const more = await store.append(room, [{ id: 0, client_id: 'x', cid: 'chain1', created: t0, username: null, data: 1 }, { id: 0, client_id: 'x', cid: 'chain2', created: t0, username: null, data: 2 }]);
+        const more = await store.append(room, [
+          { id: 0, client_id: 'x', cid: 'chain1', created: t0, username: null, data: 1 },
+          { id: 0, client_id: 'x', cid: 'chain2', created: t0, username: null, data: 2 },
+        ]);
         assert.ok(more[0]!.stored && more[1]!.stored);
         if (more[0]!.stored && more[1]!.stored) {
           assert.equal(more[0]!.prev, all.at(-1)!.id);
@@ -113,14 +116,23 @@ for (const kind of kinds) {
 
     test('replay by cursor and by interval, newest within the caps, oldest first', async () => {
       const after10 = await store.replay(room, { afterId: all[9]!.id }, { records: 100, bytes: 1e9 });
-      assert.deepEqual(after10.records.map((r) => r.id), ids(all.slice(10)));
+      assert.deepEqual(
+        after10.records.map((r) => r.id),
+        ids(all.slice(10)),
+      );
       assert.deepEqual(JSON.parse(after10.records[0]!.json), all[10]);
       assert.equal(after10.truncated, false);
       const capped = await store.replay(room, { afterId: 0 }, { records: 5, bytes: 1e9 });
-      assert.deepEqual(capped.records.map((r) => r.id), ids(all.slice(35)));
+      assert.deepEqual(
+        capped.records.map((r) => r.id),
+        ids(all.slice(35)),
+      );
       assert.equal(capped.truncated, true);
       const recent = await store.replay(room, { createdSince: t0 + 30_000 }, { records: 100, bytes: 1e9 });
-      assert.deepEqual(recent.records.map((r) => r.id), ids(all.slice(30)));
+      assert.deepEqual(
+        recent.records.map((r) => r.id),
+        ids(all.slice(30)),
+      );
       const small = await store.replay(room, { afterId: 0 }, { records: 100, bytes: 1 });
       assert.equal(small.records.length, 1, 'at least one record, whatever its size');
     });
@@ -151,11 +163,17 @@ for (const kind of kinds) {
       // A number never matches a boolean (true is not 1).
       await check([{ field: 'data.flag', operator: '=', value: 1 }], () => false);
       await check([{ field: 'data.maybe', operator: '<', value: 1 }], (r) => typeof d(r).maybe === 'number' && (d(r).maybe as number) < 1);
-      await check([{ field: 'data.nested.deep', operator: '<=', value: 2 }], (r) => ((d(r).nested as { deep: number }).deep) <= 2);
+      await check([{ field: 'data.nested.deep', operator: '<=', value: 2 }], (r) => (d(r).nested as { deep: number }).deep <= 2);
       await check([{ field: 'client_id', operator: '=', value: 'client2' }], (r) => r.client_id === 'client2');
       await check([{ field: 'username', operator: '=', value: null }], (r) => r.username === null);
       await check([{ field: 'created', operator: '>=', value: t0 + 35_000 }], (r) => r.created >= t0 + 35_000);
-      await check([{ field: 'id', operator: '>', value: all[20]!.id }, { field: 'data.flag', operator: '=', value: false }], (r, i) => i > 20 && d(r).flag === false);
+      await check(
+        [
+          { field: 'id', operator: '>', value: all[20]!.id },
+          { field: 'data.flag', operator: '=', value: false },
+        ],
+        (r, i) => i > 20 && d(r).flag === false,
+      );
     });
 
     test('sort, offset and limit; groupBy; latestPerClient', async () => {
@@ -166,10 +184,17 @@ for (const kind of kinds) {
       const expected = all.slice().sort((a, b) => (a.username === b.username ? a.id - b.id : a.username === null ? -1 : b.username === null ? 1 : a.username < b.username ? -1 : 1));
       assert.deepEqual(ids(byText.records), ids(expected), 'missing first ascending, ties by id');
       const groups = await search(store, room, { groupBy: 'data.opt', limit: 0 });
-      assert.deepEqual(groups.groups, [{ value: 'a', count: 14 }, { value: 'b', count: 13 }, { value: 'c', count: 13 }]);
+      assert.deepEqual(groups.groups, [
+        { value: 'a', count: 14 },
+        { value: 'b', count: 13 },
+        { value: 'c', count: 13 },
+      ]);
       assert.deepEqual(groups.records, []);
       const byClient = await search(store, room, { groupBy: 'client_id', limit: 0 });
-      assert.deepEqual(byClient.groups, ['client0', 'client1', 'client2', 'client3'].map((value) => ({ value, count: 10 })));
+      assert.deepEqual(
+        byClient.groups,
+        ['client0', 'client1', 'client2', 'client3'].map((value) => ({ value, count: 10 })),
+      );
       const latest = await search(store, room, { latestPerClient: true, sortField: 'id', limit: 10 });
       assert.deepEqual(ids(latest.records), ids(all.slice(36)));
       const latestB = await search(store, room, { latestPerClient: true, filters: [{ field: 'data.opt', operator: '=', value: 'b' }], limit: 10 });
@@ -177,7 +202,13 @@ for (const kind of kinds) {
     });
 
     test('keyset pages (after) walk the whole sorted set once, with missing values, in both directions', async () => {
-      for (const [sortField, sortOrder] of [['data.maybe', 'asc'], ['data.maybe', 'desc'], ['data.n', 'desc'], ['id', 'asc'], ['username', 'desc']] as const) {
+      for (const [sortField, sortOrder] of [
+        ['data.maybe', 'asc'],
+        ['data.maybe', 'desc'],
+        ['data.n', 'desc'],
+        ['id', 'asc'],
+        ['username', 'desc'],
+      ] as const) {
         const full = await search(store, room, { sortField, sortOrder, limit: 100 });
         const seen: number[] = [];
         let after: number | undefined;
@@ -192,24 +223,44 @@ for (const kind of kinds) {
       }
     });
 
-    test('delete, a user\'s records, usage, rooms of a project, expiry', async () => {
+    test("delete, a user's records, usage, rooms of a project, expiry", async () => {
       const other = 'proj/other';
       await store.openRoom(other);
       const o = { id: (await store.openRoom(other)).lastId };
-      const extra = await put(store, other, [{ client_id: 'k', cid: 'x1', created: t0, username: 'user1', user_id: 'sub1', data: 'abc' }, { client_id: 'k', cid: 'x2', created: t0 + 10, username: null, data: 'defg' }], o);
+      const extra = await put(
+        store,
+        other,
+        [
+          { client_id: 'k', cid: 'x1', created: t0, username: 'user1', user_id: 'sub1', data: 'abc' },
+          { client_id: 'k', cid: 'x2', created: t0 + 10, username: null, data: 'defg' },
+        ],
+        o,
+      );
       const usage = await store.projectUsage('proj');
       assert.equal(usage.records, 42);
       const rooms = await store.listRooms('proj');
-      assert.deepEqual(rooms.map((r) => [r.room, r.records]), [['proj/contract', 40], ['proj/other', 2]]);
+      assert.deepEqual(
+        rooms.map((r) => [r.room, r.records]),
+        [
+          ['proj/contract', 40],
+          ['proj/other', 2],
+        ],
+      );
       assert.deepEqual(await store.listRooms('pro'), [], 'another project whose name is a prefix');
 
       const removed = await store.delete(room, [all[0]!.id, all[1]!.id, 999_999]);
       assert.deepEqual(removed.ids, [all[0]!.id, all[1]!.id]);
       assert.equal(removed.bytes, Buffer.byteLength(JSON.stringify(all[0]!.data)) + Buffer.byteLength(JSON.stringify(all[1]!.data)));
       const byUser = await store.deleteUser('proj', 'sub1');
-      assert.deepEqual(byUser.map((r) => [r.room, r.records]).sort(), [['proj/contract', 9], ['proj/other', 1]]);
+      assert.deepEqual(byUser.map((r) => [r.room, r.records]).sort(), [
+        ['proj/contract', 9],
+        ['proj/other', 1],
+      ]);
       const expired = await store.expire(t0 + 5_000, 100);
-      assert.deepEqual(expired.map((e) => [e.room, e.records]).sort(), [['proj/contract', 3], ['proj/other', 1]]);
+      assert.deepEqual(expired.map((e) => [e.room, e.records]).sort(), [
+        ['proj/contract', 3],
+        ['proj/other', 1],
+      ]);
       assert.equal((await store.projectUsage('proj')).records, 42 - 2 - 10 - 4);
       assert.equal(extra.length, 2);
       const left = await search(store, room, { limit: 100 });

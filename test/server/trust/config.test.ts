@@ -15,7 +15,12 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 function vidget(config: unknown, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), 'vidget-cli-'));
   writeFileSync(join(dir, 'vidget.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
-  const run = spawnSync(process.execPath, ['--import', `${ROOT}node_modules/tsx/dist/loader.mjs`, `${ROOT}src/server/cli.ts`, ...args], { cwd: dir, env: { ...process.env, PORT: '0', DATA_DIR: join(dir, 'data') }, encoding: 'utf8', timeout: 20_000 });
+  const run = spawnSync(process.execPath, ['--import', `${ROOT}node_modules/tsx/dist/loader.mjs`, `${ROOT}src/server/cli.ts`, ...args], {
+    cwd: dir,
+    env: { ...process.env, PORT: '0', DATA_DIR: join(dir, 'data') },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 

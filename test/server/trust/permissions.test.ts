@@ -54,7 +54,10 @@ describe('permissions per room pattern', () => {
     const left = await moderator.search({});
     assert.deepEqual(left.type === 'result' && left.records.map((r) => (r.data as { text: string }).text), ['fine']);
     const late = await TestClient.joined(server, 'site', 'talk', { since: 0 });
-    assert.deepEqual(late.frames.filter((f) => f.type === 'msg').map((f) => f.type === 'msg' && (f.record.data as { text: string }).text), ['fine']);
+    assert.deepEqual(
+      late.frames.filter((f) => f.type === 'msg').map((f) => f.type === 'msg' && (f.record.data as { text: string }).text),
+      ['fine'],
+    );
     moderator.send({ type: 'delete', rid: 'd2', id: record.id });
     assert.equal((await moderator.next('err')).code, ErrorCode.NotFound);
     await Promise.all([writer, moderator, watcher, late].map((c) => c.close()));
@@ -77,8 +80,8 @@ describe('signed rooms', () => {
     const other = signRoom(TEST_SECRET, 'tv', 'other');
     for (const [what, name, code] of [
       ['unsigned', 'show', CloseCode.Forbidden],
-      ['another room\'s signature', `show~${other.split('~')[1]}`, CloseCode.Forbidden],
-      ['another project\'s signature', signRoom(TEST_SECRET, 'elsewhere', 'show'), CloseCode.Forbidden],
+      ["another room's signature", `show~${other.split('~')[1]}`, CloseCode.Forbidden],
+      ["another project's signature", signRoom(TEST_SECRET, 'elsewhere', 'show'), CloseCode.Forbidden],
       ['another key', signRoom('not-the-secret-0123456789', 'tv', 'show'), CloseCode.Forbidden],
       ['malformed', 'show~short', CloseCode.BadRequest],
     ] as const) {

@@ -42,7 +42,7 @@ describe('server API', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  test('deleting a user\'s records removes them in every room of the project, and only that user\'s, and only there', async () => {
+  test("deleting a user's records removes them in every room of the project, and only that user's, and only there", async () => {
     const ann = token('site', 'ann');
     const other = token('other', 'ann');
     const rooms = await Promise.all(['r1', 'r2'].map((r) => TestClient.joined(server, 'site', r, { token: ann })));
@@ -64,11 +64,14 @@ describe('server API', () => {
     const open = await Promise.all([1, 2].map(() => TestClient.joined(server, 'site', 'listed')));
     await open[0]!.publish({ x: 1 });
     const { rooms } = (await (await api('site/rooms')).json()) as { rooms: Array<{ room: string; records: number; connections: number }> };
-    assert.deepEqual(rooms.find((r) => r.room === 'listed'), { room: 'listed', records: 1, bytes: 7, connections: 2 });
+    assert.deepEqual(
+      rooms.find((r) => r.room === 'listed'),
+      { room: 'listed', records: 1, bytes: 7, connections: 2 },
+    );
     await Promise.all(open.map((c) => c.close()));
   });
 
-  test('without the key, with a wrong key, with a token, or with another project\'s key: refused', async () => {
+  test("without the key, with a wrong key, with a token, or with another project's key: refused", async () => {
     for (const key of ['', 'wrong-key-wrong-key', token('site', 'ann')]) {
       const res = await api('site/rooms', {}, key);
       assert.equal(res.status, 401, key);

@@ -47,7 +47,8 @@ describe('JWT client tokens', () => {
 
   test('HS256 from a sample auth server: username comes from the token on every record', async () => {
     const auth = await sampleAuthServer((sub, name) =>
-      new SignJWT({ name }).setProtectedHeader({ alg: 'HS256' }).setAudience('hs').setSubject(sub).setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET)));
+      new SignJWT({ name }).setProtectedHeader({ alg: 'HS256' }).setAudience('hs').setSubject(sub).setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET)),
+    );
     const { token: t } = (await (await fetch(`${auth.url}/?user=ann`)).json()) as { token: string };
     auth.server.close();
     const c = await TestClient.joined(vidget, 'hs', 'chat', { token: t });
@@ -59,7 +60,7 @@ describe('JWT client tokens', () => {
     await c.close();
   });
 
-  test('ES256 verified through the customer\'s JWKS: Vidget never holds their signing key', async () => {
+  test("ES256 verified through the customer's JWKS: Vidget never holds their signing key", async () => {
     const t = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setAudience('es').setSubject('bob').setExpirationTime('1h').sign(privateKey);
     const c = await TestClient.joined(vidget, 'es', 'room', { token: t });
     assert.equal((c.frames.find((f) => f.type === 'hello') as { username: string }).username, 'bob');
@@ -73,7 +74,7 @@ describe('JWT client tokens', () => {
     const cases: Array<[string, string, number]> = [
       ['alg none', jwt({ aud: 'hs', sub: 'a', exp: now() + 60 }, { header: { alg: 'none', typ: 'JWT' } }), CloseCode.Unauthorized],
       ['HS256 with another key', jwt({ aud: 'hs', sub: 'a', exp: now() + 60 }, { secret: 'not-the-secret-0123456789' }), CloseCode.Unauthorized],
-      ['another project\'s audience', jwt({ aud: 'es', sub: 'a', exp: now() + 60 }), CloseCode.Forbidden],
+      ["another project's audience", jwt({ aud: 'es', sub: 'a', exp: now() + 60 }), CloseCode.Forbidden],
       ['expired', jwt({ aud: 'hs', sub: 'a', exp: now() - 60 }), CloseCode.TokenExpired],
       ['no sub', jwt({ aud: 'hs', exp: now() + 60 }), CloseCode.Unauthorized],
       ['no exp', jwt({ aud: 'hs', sub: 'a' }), CloseCode.Unauthorized],
