@@ -6,6 +6,7 @@ import { AutoIndexer } from './auto-indexer.js';
 import { migrate, quoteIdent } from './postgres-schema.js';
 import { PgParams, pgField, pgGroup, pgKey, pgOrder, pgPageSegments, pgRoom, pgWhere, type PgSegment } from './postgres-query.js';
 import { MAX_GROUPS } from './record-reader.js';
+import { groupItems, newestWithin, PageBuilder, removedByRoom, type Page, type RecordRow } from './answer-parts.js';
 import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomName, Store, StoredRecord, Usage } from './store.js';
 
 /** Options of {@link PostgresStore}. */
@@ -26,14 +27,6 @@ export interface PostgresStoreOptions {
   onError?: (error: unknown) => void;
 }
 
-interface Row {
-  id: number;
-  client_id: string;
-  created: number;
-  username: string | null;
-  data: string;
-}
-
 const COLUMNS = 'id, client_id, created, username, data::text AS data';
 const MiB = 1024 * 1024;
 /** PostgreSQL's identifier limit: longer auto-index names would be cut, so such fields get none. */
@@ -47,9 +40,7 @@ const types = {
   },
 };
 
-const recordJson = (r: Row): string =>
-  `{"id":${r.id},"client_id":${JSON.stringify(r.client_id)},"created":${r.created},"username":${r.username === null ? 'null' : JSON.stringify(r.username)},"data":${r.data}}`;
-const toRecord = (r: Row): VidgetRecord => ({ id: r.id, client_id: r.client_id, created: r.created, username: r.username, data: JSON.parse(r.data) });
+const toRecord = (r: RecordRow): VidgetRecord => ({ id: r.id, client_id: r.client_id, created: r.created, username: r.username, data: JSON.parse(r.data) });
 const projectOf = (room: RoomName): string => room.slice(0, room.indexOf('/'));
 /** Room names are "<project>/<widget>": the project's rooms are a range ('0' sorts right after '/'). */
 const projectRange = (project: string): [string, string] => [`${project}/`, `${project}0`];
@@ -155,27 +146,15 @@ export class PostgresStore implements Store {
 
   async lookup(name: RoomName, clientId: string, cid: string): Promise<VidgetRecord | undefined> {
     const room = await this.roomId(name);
-    const { rows } = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM records WHERE room = $1 AND client_id = $2 AND cid = $3`, [room, clientId, cid]);
+    const { rows } = await this.pool.query<RecordRow>(`SELECT ${COLUMNS} FROM records WHERE room = $1 AND client_id = $2 AND cid = $3`, [room, clientId, cid]);
     return rows[0] && toRecord(rows[0]);
   }
 
   async replay(name: RoomName, from: ReplayFrom, limit: ReplayLimit): Promise<{ records: ReplayedRecord[]; truncated: boolean }> {
     const room = await this.roomId(name);
     const [term, value] = 'afterId' in from ? ['id > $2', from.afterId] : ['created >= $2', from.createdSince];
-    const { rows } = await this.budgeted((client) => client.query<Row>(`SELECT ${COLUMNS} FROM records WHERE room = $1 AND ${term} ORDER BY id DESC LIMIT $3`, [room, value, limit.records + 1]));
-    const records: ReplayedRecord[] = [];
-    let bytes = 0;
-    let truncated = false;
-    for (const row of rows) {
-      const json = recordJson(row);
-      bytes += Buffer.byteLength(json);
-      if (records.length === limit.records || (records.length > 0 && bytes > limit.bytes)) {
-        truncated = true;
-        break;
-      }
-      records.push({ id: row.id, client_id: row.client_id, json });
-    }
-    return { records: records.reverse(), truncated };
+    const { rows } = await this.budgeted((client) => client.query<RecordRow>(`SELECT ${COLUMNS} FROM records WHERE room = $1 AND ${term} ORDER BY id DESC LIMIT $3`, [room, value, limit.records + 1]));
+    return newestWithin(rows, limit);
   }
 
   async search(name: RoomName, query: ValidQuery): Promise<Uint8Array> {
@@ -228,8 +207,8 @@ export class PostgresStore implements Store {
         [userId, ...projectRange(project)],
       );
       const out: Array<Removed & { room: RoomName }> = [];
-      for (const [room, removed] of groupByRoom(rows)) {
-        out.push({ room: await this.uncount(client, room, removed), ...removed, ids: removed.ids.sort((a, b) => a - b) });
+      for (const [room, removed] of removedByRoom(rows)) {
+        out.push({ room: await this.uncount(client, room, removed), ...removed, ids: removed.ids });
       }
       return out;
     });
@@ -252,7 +231,7 @@ export class PostgresStore implements Store {
         [before, limit],
       );
       const out: Expired[] = [];
-      for (const [room, { records, bytes }] of groupByRoom(rows)) out.push({ room: await this.uncount(client, room, { records, bytes }), records, bytes });
+      for (const [room, { records, bytes }] of removedByRoom(rows)) out.push({ room: await this.uncount(client, room, { records, bytes }), records, bytes });
       return out;
     });
   }
@@ -293,39 +272,22 @@ export class PostgresStore implements Store {
       `SELECT ${g.value} AS value, count(*) AS count FROM records WHERE ${where} GROUP BY ${g.key} ORDER BY count(*) DESC, ${g.value} COLLATE "C" LIMIT ${MAX_GROUPS + 1}`,
       params.values,
     );
-    const items: string[] = [];
-    let bytes = 0;
-    for (const row of rows.slice(0, MAX_GROUPS)) {
-      const item = `{"value":${row.value ?? 'null'},"count":${row.count}}`;
-      const size = Buffer.byteLength(item);
-      if (bytes + size > maxBytes) break;
-      items.push(item);
-      bytes += size;
-    }
-    return { items, bytes, more: items.length < rows.length };
+    return groupItems(rows, MAX_GROUPS, maxBytes);
   }
 
-  private async page(client: pg.PoolClient, room: number, query: ValidQuery, maxBytes: number): Promise<{ items: string[]; more: boolean; truncated: boolean; last: number }> {
-    const items: string[] = [];
-    let bytes = 0;
-    let last = 0;
+  private async page(client: pg.PoolClient, room: number, query: ValidQuery, maxBytes: number): Promise<Page> {
+    const builder = new PageBuilder(query.limit, maxBytes);
     for (const segment of await this.segments(client, room, query)) {
       const params = new PgParams();
       const where = pgWhere(room, query, params);
       const { where: extra, order } = segment(params);
       const offset = query.after === undefined ? query.offset : 0;
-      const sql = `SELECT ${COLUMNS} FROM records WHERE ${where}${extra ? ` AND ${extra}` : ''} ORDER BY ${order} LIMIT ${params.add(query.limit + 1 - items.length)} OFFSET ${params.add(offset)}`;
-      for (const row of (await client.query<Row>(sql, params.values)).rows) {
-        if (items.length === query.limit) return { items, more: true, truncated: false, last };
-        const json = recordJson(row);
-        const size = Buffer.byteLength(json);
-        if (items.length > 0 && bytes + size > maxBytes) return { items, more: true, truncated: true, last };
-        items.push(json);
-        bytes += size;
-        last = row.id;
+      const sql = `SELECT ${COLUMNS} FROM records WHERE ${where}${extra ? ` AND ${extra}` : ''} ORDER BY ${order} LIMIT ${params.add(builder.wanted)} OFFSET ${params.add(offset)}`;
+      for (const row of (await client.query<RecordRow>(sql, params.values)).rows) {
+        if (!builder.add(row)) return builder.page;
       }
     }
-    return { items, more: false, truncated: false, last };
+    return builder.page;
   }
 
   private async segments(client: pg.PoolClient, room: number, query: ValidQuery): Promise<PgSegment[]> {
@@ -411,16 +373,4 @@ export class PostgresStore implements Store {
     if (room === undefined) throw new Error(`room ${name} was not opened`);
     return room;
   }
-}
-
-function groupByRoom(rows: Array<{ room: number; id: number; bytes: number }>): Map<number, Removed> {
-  const byRoom = new Map<number, Removed>();
-  for (const { room, id, bytes } of rows) {
-    const removed = byRoom.get(room) ?? { ids: [], records: 0, bytes: 0 };
-    removed.ids.push(id);
-    removed.records++;
-    removed.bytes += bytes;
-    byRoom.set(room, removed);
-  }
-  return byRoom;
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ErrorCode, VidgetError, type ValidQuery } from '../../protocol/index.js';
+import { groupItems, newestWithin, PageBuilder, type Page, type RecordRow } from './answer-parts.js';
 import type { ReplayFrom, ReplayLimit, ReplayedRecord } from './store.js';
 import { BUDGET_SQL, fieldSql, groupSql, orderSql, pageSegments, roomSql, whereSql, type PageSegment, type SqlFragment, type SqlValue } from './sqlite-query.js';
 
@@ -8,14 +9,6 @@ export const MAX_GROUPS = 1000;
 const STATEMENT_CACHE = 256;
 const COLUMNS = 'id, client_id, created, username, json(data) AS data';
 const encoder = new TextEncoder();
-
-interface Row {
-  id: number;
-  client_id: string;
-  created: number;
-  username: string | null;
-  data: string;
-}
 
 /** A search's answer and the time SQLite took. */
 export interface SearchOutput {
@@ -33,13 +26,6 @@ export interface SearchLimits {
   budgetMs: number;
   maxBytes: number;
 }
-
-/**
- * The record JSON, built from the stored JSON text of `data` without parsing it: a large answer
- * costs a string concatenation, not a parse and a stringify.
- */
-const recordJson = (r: Row): string =>
-  `{"id":${r.id},"client_id":${JSON.stringify(r.client_id)},"created":${r.created},"username":${r.username === null ? 'null' : JSON.stringify(r.username)},"data":${r.data}}`;
 
 /**
  * The read side of the SQLite store: searches and catch-up reads on one connection, each within a
@@ -83,19 +69,7 @@ export class RecordReader {
     return this.budgeted(budgetMs, () => {
       const [term, value] = 'afterId' in from ? ['id > ?', from.afterId] : ['created >= ?', from.createdSince];
       const stmt = this.statement(`SELECT ${COLUMNS} FROM records WHERE ${roomSql(roomId)} AND ${BUDGET_SQL} AND ${term} ORDER BY id DESC LIMIT ?`);
-      const records: ReplayedRecord[] = [];
-      let bytes = 0;
-      let truncated = false;
-      for (const row of stmt.iterate(value, limit.records + 1) as IterableIterator<Row>) {
-        const json = recordJson(row);
-        bytes += Buffer.byteLength(json);
-        if (records.length === limit.records || (records.length > 0 && bytes > limit.bytes)) {
-          truncated = true;
-          break;
-        }
-        records.push({ id: row.id, client_id: row.client_id, json });
-      }
-      return { records: records.reverse(), truncated };
+      return newestWithin(stmt.iterate(value, limit.records + 1) as IterableIterator<RecordRow>, limit);
     });
   }
 
@@ -115,41 +89,23 @@ export class RecordReader {
     const rows = this.statement(`SELECT ${g.value} AS value, count(*) AS count FROM records WHERE ${where.sql} GROUP BY ${g.key} ORDER BY count DESC, value LIMIT ${MAX_GROUPS + 1}`).all(
       ...where.params,
     ) as Array<{ value: string | null; count: number }>;
-    const items: string[] = [];
-    let bytes = 0;
-    for (const row of rows.slice(0, MAX_GROUPS)) {
-      const item = `{"value":${row.value ?? 'null'},"count":${row.count}}`;
-      const size = Buffer.byteLength(item);
-      if (bytes + size > maxBytes) break;
-      items.push(item);
-      bytes += size;
-    }
-    return { items, bytes, more: items.length < rows.length };
+    return groupItems(rows, MAX_GROUPS, maxBytes);
   }
 
   /**
    * One page of records: `limit` of them (reading one more to know whether more follow), or
    * fewer once `maxBytes` is reached (at least one, so `next` always moves on).
    */
-  private page(roomId: number, query: ValidQuery, where: SqlFragment, maxBytes: number): { items: string[]; more: boolean; truncated: boolean; last: number } {
-    const items: string[] = [];
-    let bytes = 0;
-    let last = 0;
-    const segments = this.segments(roomId, query);
-    for (const segment of segments) {
+  private page(roomId: number, query: ValidQuery, where: SqlFragment, maxBytes: number): Page {
+    const builder = new PageBuilder(query.limit, maxBytes);
+    for (const segment of this.segments(roomId, query)) {
       const sql = `SELECT ${COLUMNS} FROM records WHERE ${where.sql}${segment.where.sql ? ` AND ${segment.where.sql}` : ''} ORDER BY ${segment.order} LIMIT ? OFFSET ?`;
       const offset = query.after === undefined ? query.offset : 0;
-      for (const row of this.statement(sql).iterate(...where.params, ...segment.where.params, query.limit + 1 - items.length, offset) as IterableIterator<Row>) {
-        if (items.length === query.limit) return { items, more: true, truncated: false, last };
-        const json = recordJson(row);
-        const size = Buffer.byteLength(json);
-        if (items.length > 0 && bytes + size > maxBytes) return { items, more: true, truncated: true, last };
-        items.push(json);
-        bytes += size;
-        last = row.id;
+      for (const row of this.statement(sql).iterate(...where.params, ...segment.where.params, builder.wanted, offset) as IterableIterator<RecordRow>) {
+        if (!builder.add(row)) return builder.page;
       }
     }
-    return { items, more: false, truncated: false, last };
+    return builder.page;
   }
 
   /** Where the page starts: the whole sorted set, or after the `after` record's sort key. */

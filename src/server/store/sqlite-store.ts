@@ -7,6 +7,7 @@ import { AutoIndexPolicy, type AutoIndexOptions } from './auto-index-policy.js';
 import { AutoIndexer } from './auto-indexer.js';
 import { RecordReader, type SearchOutput } from './record-reader.js';
 import { lockForProcess } from './process-lock.js';
+import { removedByRoom } from './answer-parts.js';
 import { SearchPool } from './search-pool.js';
 import type { StoreJob } from './store-worker.js';
 import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomName, Store, StoredRecord, Usage } from './store.js';
@@ -292,15 +293,7 @@ export class SqliteStore implements Store {
             `${project}/`,
             `${project}0`,
           ) as Array<{ room: number; id: number; bytes: number }>;
-          const byRoom = new Map<number, Removed>();
-          for (const { room, id, bytes } of rows) {
-            const removed = byRoom.get(room) ?? { ids: [], records: 0, bytes: 0 };
-            removed.ids.push(id);
-            removed.records++;
-            removed.bytes += bytes;
-            byRoom.set(room, removed);
-          }
-          return [...byRoom].map(([room, removed]) => ({ room: this.uncount(room, removed), ...removed, ids: removed.ids.sort((a, b) => a - b) }));
+          return [...removedByRoom(rows)].map(([room, removed]) => ({ room: this.uncount(room, removed), ...removed }));
         })
         .immediate(),
     );
