@@ -51,7 +51,7 @@ test('chat: messages are live between viewers, a late viewer catches up on the l
     string,
   ][];
   assert.ok(
-    meta.every(([name, time]) => /^Viewer \w{4}$/.test(name) && !Number.isNaN(Date.parse(time))),
+    meta.every(([name, time]) => /^Viewer [\w-]{4}$/.test(name) && !Number.isNaN(Date.parse(time))),
     JSON.stringify(meta),
   );
 
@@ -120,7 +120,7 @@ test('names: set once per project and kept in the browser, used by chat and quiz
   for (const p of [a!, b!]) await p.waitForFunction(`${chatOf('talk')}?.socket?.state === 'running' && ${chatOf('strict')}?.socket?.state === 'running'`, null, { timeout: 10_000 });
   // Before a name is typed: this browser's anonymous name in the project, the same in every widget.
   const anonymous = (await shownName(a!, chatOf('talk')))!;
-  assert.match(anonymous, /^Viewer \w{4}$/);
+  assert.match(anonymous, /^Viewer [\w-]{4}$/);
   await sayIn(a!, chatOf('talk'), 'before a name');
   assert.equal(await senderOf(b!, chatOf('talk'), 'before a name'), anonymous);
 
@@ -134,7 +134,7 @@ test('names: set once per project and kept in the browser, used by chat and quiz
   assert.equal(await senderOf(b!, chatOf('talk'), 'hello from ann'), 'Ann', 'the other viewer sees the typed name, unmarked');
   // Where typed names are off: "Viewer" and the widget's client id, and no way to set a name.
   const strictName = (await shownName(a!, chatOf('strict')))!;
-  assert.match(strictName, /^Viewer \w{4}$/);
+  assert.match(strictName, /^Viewer [\w-]{4}$/);
   assert.equal(await a!.evaluate(`${nameLine(chatOf('strict'))}.querySelector('button')`), null);
   await sayIn(a!, chatOf('strict'), 'strict hello');
   assert.equal(await senderOf(b!, chatOf('strict'), 'strict hello'), strictName);
