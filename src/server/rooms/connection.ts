@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { CloseCode, type ErrorCode, type ServerFrame } from '../../protocol/index.js';
-import type { FramedMessage } from './framed-message.js';
+import { FramedMessage } from './framed-message.js';
 import type { Room } from './room.js';
 import type { RoomRef } from '../trust/signed-rooms.js';
 import type { Identity } from '../trust/token-verifier.js';
@@ -87,8 +87,10 @@ export class Connection {
       this.close(CloseCode.SlowConsumer, 'slow consumer: send buffer over limit');
       return;
     }
-    if (typeof data === 'string' || Buffer.isBuffer(data)) this.ws.send(data, { binary: false });
-    else data.writeTo(this.ws);
+    // Framed here into one buffer, one write: ws's own send writes header and payload with cork
+    // and writev, which cost more than the copy for the small frames (acks) that go this way.
+    const framed = typeof data === 'string' || Buffer.isBuffer(data) ? new FramedMessage(Buffer.isBuffer(data) ? data : Buffer.from(data)) : data;
+    framed.writeTo(this.ws);
   }
 
   /** Sends an error frame naming the request it answers. */
