@@ -1,30 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { spawnServer, type ServerProcess } from '../server-process.js';
+import { randomPrefix, redisUnavailable } from '../bus/redis-test-kit.js';
 import { DATABASE_URL, dropSchema, freshSchema, postgresMissing, REDIS_URL } from '../services.js';
 
 /** Why the several-node tests cannot run here, or undefined (PostgreSQL and Redis both reachable). */
 export async function servicesMissing(): Promise<string | undefined> {
   const pg = await postgresMissing();
   if (pg) return pg;
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    await redis.ping();
-    return undefined;
-  } catch (error) {
-    return `Redis is not reachable at ${REDIS_URL} (${(error as Error).message}); set REDIS_URL to run these tests`;
-  } finally {
-    redis.disconnect();
-  }
+  return redisUnavailable();
 }
 
 /** Server processes of one deployment: one PostgreSQL schema and one Redis prefix of their own. */
 export class Cluster {
   readonly nodes: ServerProcess[] = [];
   readonly schema = freshSchema();
-  readonly prefix = `vidget-test-${randomBytes(6).toString('hex')}:`;
+  readonly prefix = randomPrefix();
   private readonly secret = randomBytes(16).toString('hex');
 
   /** The environment every node of this deployment shares. */
