@@ -6,6 +6,7 @@ import { AutoIndexer } from './auto-indexer.js';
 import { migrate, quoteIdent } from './postgres-schema.js';
 import { PgParams, pgField, pgGroup, pgKey, pgOrder, pgPageSegments, pgRoom, pgWhere, type PgSegment } from './postgres-query.js';
 import { MAX_GROUPS } from './record-reader.js';
+import { RoomIdCache } from './room-id-cache.js';
 import { groupItems, newestWithin, PageBuilder, removedByRoom, type Page, type RecordRow } from './answer-parts.js';
 import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomName, Store, StoredRecord, Usage } from './store.js';
 
@@ -56,7 +57,7 @@ export class PostgresStore implements Store {
   readonly shared = true;
   readonly schema: string;
   private readonly pool: pg.Pool;
-  private readonly rooms = new Map<RoomName, number>();
+  private readonly rooms = new RoomIdCache();
   private readonly budgetMs: number;
   private readonly maxResultBytes: number;
   private readonly indexer: AutoIndexer | undefined;
@@ -110,7 +111,7 @@ export class PostgresStore implements Store {
       [name],
     );
     const row = rows[0]!;
-    this.rooms.set(name, row.room);
+    this.rooms.remember(name, row.room);
     return { epoch: row.epoch, lastId: row.seq, lastRecord: row.last_record, usage: { records: row.records, bytes: row.bytes } };
   }
 
@@ -363,7 +364,7 @@ export class PostgresStore implements Store {
     let room = this.rooms.get(name);
     if (room === undefined) {
       room = (await this.pool.query<{ room: number }>('SELECT room FROM rooms WHERE name = $1', [name])).rows[0]?.room;
-      if (room !== undefined) this.rooms.set(name, room);
+      if (room !== undefined) this.rooms.remember(name, room);
     }
     return room;
   }

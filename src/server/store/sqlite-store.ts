@@ -8,6 +8,7 @@ import { AutoIndexer } from './auto-indexer.js';
 import { RecordReader, type SearchOutput } from './record-reader.js';
 import { lockForProcess } from './process-lock.js';
 import { removedByRoom } from './answer-parts.js';
+import { RoomIdCache } from './room-id-cache.js';
 import { SearchPool } from './search-pool.js';
 import type { StoreJob } from './store-worker.js';
 import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomName, Store, StoredRecord, Usage } from './store.js';
@@ -69,8 +70,6 @@ const toRecord = (row: Row): VidgetRecord => ({
 const COLUMNS = 'id, client_id, created, username, json(data) AS data';
 /** The size quotas count: the UTF-8 bytes of `data` as JSON text. */
 const DATA_BYTES = 'length(CAST(json(data) AS BLOB))';
-/** Room ids kept in memory; others are looked up again (rooms are many, open ones few). */
-const ROOM_CACHE = 10_000;
 
 /**
  * The schema, as numbered steps recorded in `user_version`: a database made by an older version
@@ -154,7 +153,7 @@ const projectOf = (room: RoomName): string => room.slice(0, room.indexOf('/'));
 export class SqliteStore implements Store {
   readonly file: string;
   private readonly db: Database.Database;
-  private readonly rooms = new Map<RoomName, number>();
+  private readonly rooms = new RoomIdCache();
   private readonly statements = new Map<string, Database.Statement>();
   private readonly insert: Database.Statement;
   private readonly byCid: Database.Statement;
@@ -245,7 +244,7 @@ export class SqliteStore implements Store {
       await this.write(() => this.statement('INSERT INTO rooms (name, epoch) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, randomBytes(8).toString('hex')));
       row = find.get(name) as { room: number; epoch: string; seq: number; records: number; bytes: number };
     }
-    this.remember(name, row.room);
+    this.rooms.remember(name, row.room);
     const { last } = this.statement('SELECT max(id) AS last FROM records WHERE room = ?').get(row.room) as { last: number | null };
     return { epoch: row.epoch, lastId: Math.max(row.seq, last ?? 0), usage: { records: row.records, bytes: row.bytes } };
   }
@@ -478,15 +477,8 @@ export class SqliteStore implements Store {
   private lookupRoom(name: RoomName): number | undefined {
     let room = this.rooms.get(name);
     if (room === undefined) room = (this.statement('SELECT room FROM rooms WHERE name = ?').get(name) as { room: number } | undefined)?.room;
-    if (room !== undefined) this.remember(name, room);
+    if (room !== undefined) this.rooms.remember(name, room);
     return room;
-  }
-
-  /** Most recently used last, so the map stays bounded however many rooms were ever opened. */
-  private remember(name: RoomName, room: number): void {
-    this.rooms.delete(name);
-    this.rooms.set(name, room);
-    if (this.rooms.size > ROOM_CACHE) this.rooms.delete(this.rooms.keys().next().value!);
   }
 
   private roomId(name: RoomName): number {
