@@ -19,6 +19,7 @@ import type { Store } from './store/store.js';
 import type { Bus, PresenceStore } from './bus/bus.js';
 import type { ProjectConfig, ProjectResolver } from './trust/project-config.js';
 import { Projects } from './trust/projects.js';
+import { BayeuxEndpoint } from './bayeux/bayeux-endpoint.js';
 
 /** Options of {@link createServer}; every one has a default that serves a demo page out of the box. */
 export interface ServerOptions {
@@ -85,6 +86,8 @@ export interface ServerOptions {
   presenceIntervalMs?: number;
   /** Ping interval; a peer that has not answered the previous ping is dropped. Default 30000 ms. */
   heartbeatMs?: number;
+  /** The Bayeux endpoint (`/bayeux`, `/faye`): how long a `/meta/connect` is held (default 30000 ms) and how long a silent client id lives after (default 40000 ms). */
+  bayeux?: { timeoutMs?: number; expiryMs?: number };
   /** Where errors are reported. Default `console.error`. */
   log?: (message: string, error?: unknown) => void;
 }
@@ -185,6 +188,19 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     heartbeatMs: options.heartbeatMs ?? 30_000,
     projects,
   });
+  const bayeux = new BayeuxEndpoint({
+    registry,
+    projects,
+    limiter,
+    addresses,
+    guard,
+    log,
+    limits: { maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024, ratePerSecond: rate.perSecond, rateBurst: rate.burst },
+    maxConnectionsPerIp: options.maxConnectionsPerIp ?? 1000,
+    maxMessageBytes: maxFrameBytes * 2,
+    timeoutMs: options.bayeux?.timeoutMs ?? 30_000,
+    expiryMs: options.bayeux?.expiryMs ?? 40_000,
+  });
   const stats = () => ({ rooms: registry.size, connections: sockets.connections });
   const api: HttpApiContext = {
     store,
@@ -197,9 +213,12 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
   };
 
   const timeouts: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, idleMs: 60_000, ...options.timeouts };
-  const http = createHttpServer({ connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs / 2) }, createRequestHandler({ api, statics, limiter, addresses, log }));
+  const handler = createRequestHandler({ api, statics, limiter, addresses, log });
+  const http = createHttpServer({ connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs / 2) }, (req, res) =>
+    bayeux.handles(req) ? void bayeux.request(req, res).catch((error: unknown) => log('bayeux http', error)) : handler(req, res),
+  );
   guard.attach(http, timeouts);
-  http.on('upgrade', sockets.upgrade);
+  http.on('upgrade', (req, socket, head) => (bayeux.handles(req) ? bayeux.upgrade(req, socket, head) : sockets.upgrade(req, socket, head)));
   const stopRetention = options.retentionMs ? startRetention(store, registry, options.retentionMs, log) : () => {};
 
   await new Promise<void>((resolve, reject) => {
@@ -228,9 +247,11 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
       closing = true;
       stopRetention();
       sockets.closeAll();
+      bayeux.close();
       await registry.drainAll();
       registry.disposeAll();
       sockets.terminateAll();
+      bayeux.terminateAll();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await closed;

@@ -13,7 +13,7 @@ import {
 } from '../../protocol/index.js';
 import type { Connection } from './connection.js';
 import { FramedMessage } from './framed-message.js';
-import type { Removed, ReplayFrom, RoomInfo, RoomName, Store, Usage } from '../store/store.js';
+import type { Removed, ReplayFrom, ReplayedRecord, RoomInfo, RoomName, Store, Usage } from '../store/store.js';
 import type { Bus, PresenceStore } from '../bus/bus.js';
 import { OrderGate } from './order-gate.js';
 import { encodeBusMessage, parseBusMessage, type BusMessage } from './bus-message.js';
@@ -59,6 +59,20 @@ export interface Publisher {
   send(frame: ServerFrame | FramedMessage | string): void;
   sendAck(id: number, text: string): void;
   sendError(code: ErrorCode, message: string, ref?: { cid?: string; rid?: string }): void;
+}
+
+/**
+ * What a room sends records and presence to: a client's {@link Connection}, or a Bayeux
+ * subscriber (src/server/bayeux/) that turns the same frames into Bayeux messages.
+ */
+export interface RoomMember {
+  readonly clientId: string;
+  /** Whether this member has been told the room's count. */
+  presenceSent: boolean;
+  /** A record frame (framed once per broadcast), in the room's order. */
+  sendRecord(id: number, frame: FramedMessage): void;
+  /** Any other frame: presence, deletes. */
+  send(frame: ServerFrame | FramedMessage | string): void;
 }
 
 interface Pending {
@@ -122,7 +136,7 @@ const framedMsg = (record: string, persisted: boolean, own: boolean): FramedMess
  * that arrive in the same event-loop turn are stored in one transaction before any is acked.
  */
 export class Room {
-  readonly connections = new Set<Connection>();
+  readonly connections = new Set<RoomMember>();
   /** Resolves when the store has opened the room. */
   readonly ready: Promise<void>;
   private info: RoomInfo = { epoch: '', lastId: 0, usage: { records: 0, bytes: 0 } };
@@ -272,8 +286,20 @@ export class Room {
     }
   }
 
-  /** Removes a connection. */
-  leave(conn: Connection): void {
+  /** Adds a member that does its own catch-up (a Bayeux subscriber): live at once, counted in presence. */
+  attach(member: RoomMember): void {
+    this.connections.add(member);
+    this.schedulePresence();
+  }
+
+  /** The stored records created in the last `ms` (at most the replay caps), oldest first. */
+  async storedWithin(ms: number): Promise<ReplayedRecord[]> {
+    const { records } = await this.store.replay(this.name, { createdSince: Date.now() - ms }, { records: this.options.maxReplay, bytes: this.options.maxReplayBytes });
+    return records;
+  }
+
+  /** Removes a connection or member. */
+  leave(conn: RoomMember): void {
     if (this.connections.delete(conn)) this.schedulePresence();
   }
 
@@ -623,7 +649,7 @@ export class Room {
     let frame: FramedMessage | undefined;
     let own: FramedMessage | undefined;
     for (const conn of this.connections) {
-      if (conn === publisher) continue;
+      if ((conn as RoomMember | Publisher) === publisher) continue;
       if (conn.clientId === record.client_id) conn.sendRecord(record.id, (own ??= framedMsg(json, persisted, true)));
       else conn.sendRecord(record.id, (frame ??= framedMsg(json, persisted, false)));
     }

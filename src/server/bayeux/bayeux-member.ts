@@ -1,0 +1,138 @@
+import type { ServerFrame } from '../../protocol/index.js';
+import { FramedMessage } from '../rooms/framed-message.js';
+import type { Room, RoomMember } from '../rooms/room.js';
+import type { ReplayedRecord } from '../store/store.js';
+import type { Identity } from '../trust/token-verifier.js';
+import { isLive, type BayeuxChannel } from './bayeux-channel.js';
+
+/** What a member delivers to: its Bayeux session. */
+export interface BayeuxOutlet {
+  /** One Bayeux message array (`[{"channel":…,"data":…}]`), framed for WebSocket. */
+  deliver(message: FramedMessage): void;
+}
+
+interface Converted {
+  record: string;
+  promoted?: boolean;
+  byChannel: Map<string, FramedMessage>;
+}
+
+/** A room frame's record JSON, read once per broadcast and shared by every Bayeux member. */
+const converted = new WeakMap<FramedMessage, Converted>();
+
+function convert(frame: FramedMessage): Converted {
+  let c = converted.get(frame);
+  if (!c) {
+    const text = frame.payload.toString('utf8');
+    c = { record: text.slice(text.indexOf('"record":') + 9, -1), byChannel: new Map() };
+    converted.set(frame, c);
+  }
+  return c;
+}
+
+/** Whether a record was promoted (only a token with `moderate` can publish `data.promoted: true`). */
+function isPromoted(recordJson: string): boolean {
+  return (JSON.parse(recordJson) as { data?: { promoted?: unknown } | null }).data?.promoted === true;
+}
+
+/** The Bayeux message array carrying `record` on `channel`. */
+const bayeuxMessage = (channel: string, record: string): FramedMessage => new FramedMessage(Buffer.from(`[{"channel":${JSON.stringify(channel)},"data":${record}}]`));
+
+/**
+ * A Bayeux session's place in one room: counted in the room's presence, sent every record of the
+ * room in its order, and delivering each to the session's channels of that room (the whole room,
+ * or its promoted records). Catch-up sub-channels replay stored records once; live records that
+ * come meanwhile wait, so a client on the base channel and its catch-up hears each record once.
+ */
+export class BayeuxMember implements RoomMember {
+  presenceSent = false;
+  /** The identity the session subscribed with (its expiry ends the session's subscriptions). */
+  identity: Identity;
+  private readonly channels = new Map<string, BayeuxChannel>();
+  private held: Array<[number, FramedMessage]> | undefined;
+  private holds = 0;
+  /** The first record id that went (or waits to go) to a live channel: replays stop below it. */
+  private firstLive: number | undefined;
+
+  constructor(
+    readonly clientId: string,
+    readonly room: Room,
+    private readonly outlet: BayeuxOutlet,
+    identity: Identity,
+  ) {
+    this.identity = identity;
+  }
+
+  /** Channels of this room the session listens on. */
+  get size(): number {
+    return this.channels.size;
+  }
+
+  /** Adds a channel; a catch-up channel replays its interval now. Joins the room on the first. */
+  async subscribe(channel: BayeuxChannel): Promise<void> {
+    if (this.channels.size === 0) this.room.attach(this);
+    this.channels.set(channel.name, channel);
+    if (channel.catchupMs !== undefined) await this.catchUp(channel, channel.catchupMs);
+  }
+
+  /** Removes a channel; true when none of this room is left (the member has left the room). */
+  unsubscribe(name: string): boolean {
+    this.channels.delete(name);
+    if (this.channels.size > 0) return false;
+    this.leave();
+    return true;
+  }
+
+  /** Leaves the room. */
+  leave(): void {
+    this.channels.clear();
+    this.room.leave(this);
+  }
+
+  sendRecord(id: number, frame: FramedMessage): void {
+    if (this.held) {
+      if (this.hasLive()) this.firstLive ??= id;
+      this.held.push([id, frame]);
+      return;
+    }
+    const c = convert(frame);
+    for (const channel of this.channels.values()) {
+      if (!isLive(channel)) continue;
+      if (channel.view === 'promoted' && !(c.promoted ??= isPromoted(c.record))) continue;
+      this.firstLive ??= id;
+      let message = c.byChannel.get(channel.name);
+      if (!message) c.byChannel.set(channel.name, (message = bayeuxMessage(channel.name, c.record)));
+      this.outlet.deliver(message);
+    }
+  }
+
+  private hasLive(): boolean {
+    for (const channel of this.channels.values()) if (isLive(channel)) return true;
+    return false;
+  }
+
+  /** Presence and delete frames are not Bayeux messages. */
+  send(_frame: ServerFrame | FramedMessage | string): void {}
+
+  private async catchUp(channel: BayeuxChannel, ms: number): Promise<void> {
+    this.holds++;
+    this.held ??= [];
+    let records: ReplayedRecord[] = [];
+    try {
+      records = await this.room.storedWithin(ms);
+    } finally {
+      for (const r of records) {
+        if (this.firstLive !== undefined && r.id >= this.firstLive) break;
+        if (channel.view === 'promoted' && !isPromoted(r.json)) continue;
+        this.outlet.deliver(bayeuxMessage(channel.name, r.json));
+      }
+      if (--this.holds === 0) this.release();
+    }
+  }
+
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const [id, frame] of held) this.sendRecord(id, frame);
+  }
+}
