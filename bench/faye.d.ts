@@ -5,7 +5,7 @@ declare module 'faye' {
     cancel(): void;
     /** Called with the refusal when the server does not accept the subscription. */
     errback(fn: (error: FayeError) => void): void;
-    withChannel(fn: (channel: string, message: any) => void): Subscription;
+    withChannel(fn: (channel: string, message: any) => void): void;
   }
   /** A refusal as Faye's client parses it (`"403:/a/b,forbidden:message"`). */
   interface FayeError {
@@ -29,7 +29,9 @@ declare module 'faye' {
     constructor(url: string, options?: { timeout?: number; retry?: number; endpoints?: Record<string, string> });
     disable(feature: string): void;
     addExtension(extension: Extension): void;
-    subscribe(channel: string | string[], handler: (message: any) => void): Subscription;
+    subscribe(channel: string, handler: (message: any) => void): Subscription;
+    /** A list subscribes to each (one handler), one subscription each. */
+    subscribe(channels: string[], handler: (message: any) => void): Subscription[];
     publish(channel: string, data: unknown, options?: { attempts?: number; deadline?: number }): PromiseLike<void>;
     getClientId(): string | undefined;
     on(event: 'transport:up' | 'transport:down', fn: () => void): void;

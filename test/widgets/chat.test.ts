@@ -74,13 +74,16 @@ test('chat: a message over maxLength is refused with a clear message; pinned onl
   assert.equal(await a!.evaluate(`${ROOT}.querySelector('input').getAttribute('aria-invalid')`), 'true');
   assert.deepEqual(await texts(a!), [], 'nothing was sent');
 
-  // A viewer cannot pin their own message by sending the flag; the moderator "host" (token) can.
+  // A viewer cannot pin their own message by sending the flag (the server refuses it without the
+  // moderate permission); the moderator "host" (token with moderate) can.
   const room = 'comments';
   const viewer = await TestClient.joined(page.server, 'demo', room);
-  await viewer.publish({ text: 'pin me please', promoted: true });
-  await waitTexts(a!, ['pin me please']);
+  viewer.send({ type: 'pub', cid: 'pin1', data: { text: 'pin me please', promoted: true }, persist: true });
+  assert.equal((await viewer.next('err', (f) => f.cid === 'pin1')).code, 'forbidden');
+  await viewer.publish({ text: 'not pinned' });
+  await waitTexts(a!, ['not pinned']);
   assert.equal(await a!.evaluate(`${ROOT}.querySelector('.pinned')`), null);
-  const moderator = await TestClient.joined(page.server, 'demo', room, { token: token('demo', 'host') });
+  const moderator = await TestClient.joined(page.server, 'demo', room, { token: token('demo', 'host', { rooms: { '*': ['read', 'publish', 'search', 'moderate'] } }) });
   await moderator.publish({ text: 'Welcome, everyone', promoted: true });
   await a!.waitForFunction(`${ROOT}.querySelector('.pinned')?.textContent.includes('Welcome, everyone')`, null, { timeout: 10_000 });
   assert.match((await a!.evaluate(`${ROOT}.querySelector('.pinned .name').textContent`)) as string, /host/);

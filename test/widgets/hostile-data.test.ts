@@ -31,7 +31,7 @@ test('HTML and JS in records are shown as text by chat, quiz and poll, dropped b
   // Another viewer fills the rooms with payloads first.
   const rooms = Object.fromEntries(await Promise.all(['c', 'q', 'p', 'r'].map(async (id) => [id, await TestClient.joined(page.server, 'demo', id)] as const)));
   for (const [i, payload] of PAYLOADS.entries()) {
-    await rooms.c!.publish({ text: payload, name: payload, promoted: true });
+    await rooms.c!.publish({ text: payload, name: payload });
     // One player per name: the leaderboard counts each client's latest score.
     const player = await TestClient.joined(page.server, 'demo', 'q');
     await player.publish({ score: PAYLOADS.length - i, name: payload });

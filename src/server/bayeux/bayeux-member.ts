@@ -2,6 +2,7 @@ import type { ServerFrame } from '../../protocol/index.js';
 import { FramedMessage } from '../rooms/framed-message.js';
 import type { Room, RoomMember } from '../rooms/room.js';
 import type { ReplayedRecord } from '../store/store.js';
+import { claimsPromotion } from '../trust/promotion.js';
 import type { Identity } from '../trust/token-verifier.js';
 import { isLive, type BayeuxChannel } from './bayeux-channel.js';
 
@@ -31,9 +32,7 @@ function convert(frame: FramedMessage): Converted {
 }
 
 /** Whether a record was promoted (only a token with `moderate` can publish `data.promoted: true`). */
-function isPromoted(recordJson: string): boolean {
-  return (JSON.parse(recordJson) as { data?: { promoted?: unknown } | null }).data?.promoted === true;
-}
+const isPromoted = (recordJson: string): boolean => claimsPromotion((JSON.parse(recordJson) as { data?: unknown }).data);
 
 /** The Bayeux message array carrying `record` on `channel`. */
 const bayeuxMessage = (channel: string, record: string): FramedMessage => new FramedMessage(Buffer.from(`[{"channel":${JSON.stringify(channel)},"data":${record}}]`));

@@ -7,6 +7,7 @@ import type { ConnectionLimits } from '../rooms/connection.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import { authorize, type Project } from '../trust/project.js';
 import type { Projects } from '../trust/projects.js';
+import { claimsPromotion } from '../trust/promotion.js';
 import type { RoomRef } from '../trust/signed-rooms.js';
 import { parseChannel, type BayeuxChannel } from './bayeux-channel.js';
 import { BayeuxMember } from './bayeux-member.js';
@@ -215,7 +216,7 @@ export class BayeuxServer {
     const identity = await session.identityFor(project, tokenOf(msg));
     authorize(identity, room, 'publish');
     // Promoted is a moderator's word: the promoted channels can trust it.
-    if ((msg.data as { promoted?: unknown } | null)?.promoted === true) authorize(identity, room, 'moderate');
+    if (claimsPromotion(msg.data)) authorize(identity, room, 'moderate');
     const cid = isValidName(msg.id) ? msg.id : randomBytes(12).toString('base64url');
     const frame = parseClientFrame(JSON.stringify({ type: 'pub', cid, data: msg.data, persist: (msg.ext as { persist?: unknown } | undefined)?.persist === true })) as PublishFrame;
     const publisher = new BayeuxPublisher(session.recordClientId, identity);

@@ -3,6 +3,7 @@ import { ErrorCode, VidgetError, frameRef, isValidName, parseClientFrame, type R
 import type { Connection } from '../rooms/connection.js';
 import type { Action } from '../trust/permissions.js';
 import { authorize } from '../trust/project.js';
+import { claimsPromotion } from '../trust/promotion.js';
 import type { Projects } from '../trust/projects.js';
 
 /** What dispatching a frame needs besides the connection. */
@@ -49,7 +50,7 @@ export function dispatchFrame(conn: Connection, data: RawData, isBinary: boolean
   }
   switch (frame.type) {
     case 'pub':
-      if (permitted(conn, 'publish', { cid: frame.cid })) conn.room.publish(conn, frame);
+      if (permitted(conn, 'publish', { cid: frame.cid }) && (!claimsPromotion(frame.data) || permitted(conn, 'moderate', { cid: frame.cid }))) conn.room.publish(conn, frame);
       return;
     case 'search':
       if (permitted(conn, 'search', { rid: frame.rid })) void conn.room.search(conn, frame);

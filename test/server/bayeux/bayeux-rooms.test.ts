@@ -3,13 +3,16 @@ import { after, before, describe, test } from 'node:test';
 import type { VidgetRecord } from '../../../src/protocol/index.js';
 import type { VidgetServer } from '../../../src/server/index.js';
 import { TestClient, startServer, token } from '../helpers.js';
-import { collect, fayeClient, hasAtLeast } from './faye-kit.js';
+import { collect, disconnectAll, fayeClient, hasAtLeast } from './faye-kit.js';
 
 for (const transport of ['websocket', 'long-polling'] as const) {
   describe(`Bayeux over ${transport}: Faye clients and WidgetSockets share one room`, () => {
     let server: VidgetServer;
     before(async () => (server = await startServer({ bayeux: { timeoutMs: 2_000 } })));
-    after(() => server.close());
+    after(() => {
+      disconnectAll();
+      return server.close();
+    });
     const websocket = transport === 'websocket';
 
     test('records a WidgetSocket publishes reach a Faye subscriber as { id, client_id, created, username, data }, in order, once each', async () => {

@@ -9,6 +9,7 @@ export type FayeClient = InstanceType<typeof faye.Client>;
 /** A Faye client of `server` (`/bayeux` unless `path`), adding `ext.token` to every message when given. */
 export function fayeClient(server: VidgetServer, options: { token?: string; websocket?: boolean; path?: string; persist?: boolean } = {}): FayeClient {
   const client = new faye.Client(`${server.url}${options.path ?? '/bayeux'}`, { timeout: 10, retry: 1 });
+  open.add(client);
   if (options.websocket === false) client.disable('websocket');
   client.disable('autodisconnect');
   if (options.token !== undefined || options.persist) {
@@ -22,10 +23,19 @@ export function fayeClient(server: VidgetServer, options: { token?: string; webs
   return client;
 }
 
+const open = new Set<FayeClient>();
+
+/** Disconnects every client {@link fayeClient} made (a suite's `after`, before the server closes). */
+export function disconnectAll(): void {
+  for (const client of open) client.disconnect();
+  open.clear();
+}
+
 /** Subscribes and collects what the channel(s) deliver; resolves once the server accepted. */
 export async function collect<T = unknown>(client: FayeClient, channel: string | string[]): Promise<T[]> {
   const got: T[] = [];
-  await client.subscribe(channel, (m: T) => got.push(m));
+  const subscription = typeof channel === 'string' ? client.subscribe(channel, (m: T) => got.push(m)) : client.subscribe(channel, (m: T) => got.push(m));
+  await Promise.all([subscription].flat());
   return got;
 }
 
