@@ -16,6 +16,7 @@ function corsHeaders(req: IncomingMessage): Record<string, string> {
 }
 
 async function readBody(req: IncomingMessage, max: number): Promise<string> {
+  if (Number(req.headers['content-length'] ?? 0) > max) throw new VidgetError(ErrorCode.TooLarge, `body over ${max} bytes`);
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req as AsyncIterable<Buffer>) {
