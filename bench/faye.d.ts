@@ -35,7 +35,8 @@ declare module 'faye' {
     publish(channel: string, data: unknown, options?: { attempts?: number; deadline?: number }): PromiseLike<void>;
     getClientId(): string | undefined;
     on(event: 'transport:up' | 'transport:down', fn: () => void): void;
-    disconnect(): void;
+    /** Resolves once the server has the disconnect (undefined when not connected). */
+    disconnect(): PromiseLike<void> | undefined;
   }
   class NodeAdapter {
     constructor(options: { mount: string; timeout?: number });

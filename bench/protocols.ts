@@ -4,7 +4,7 @@ import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 
 /** The systems under test. */
-export type Kind = 'vidget' | 'bare-ws' | 'socket.io' | 'faye';
+export type Kind = 'vidget' | 'bare-ws' | 'socket.io' | 'faye' | 'vidget-bayeux';
 export const KINDS: Kind[] = ['bare-ws', 'vidget', 'socket.io', 'faye'];
 
 /** One connected client of any system. */
@@ -73,12 +73,15 @@ export async function connect(kind: Kind, port: number, room: string, n: number)
     return client;
   }
   // Faye (Bayeux): a channel per room; publish goes to every subscriber, the publisher too.
+  // vidget-bayeux: the same faye client against Vidget's /bayeux, where a channel is a room and
+  // `{ i, t }` arrives as a record's data (the record envelope makes up the padding).
   const { default: faye } = await import('faye');
-  const fc = new faye.Client(`http://127.0.0.1:${port}/faye`, { timeout: 60 });
+  const fc = new faye.Client(`http://127.0.0.1:${port}/${kind === 'faye' ? 'faye' : 'bayeux'}`, { timeout: 60 });
   fc.disable('autodisconnect');
-  const channel = `/${room}`;
-  await fc.subscribe(channel, (m: { i: number; t: number }) => client.onMessage(m));
-  client.publish = (i, t) => void fc.publish(channel, { i, t, pad: PAD });
+  const channel = kind === 'faye' ? `/${room}` : `/bench/${room}`;
+  if (kind === 'faye') await fc.subscribe(channel, (m: { i: number; t: number }) => client.onMessage(m));
+  else await fc.subscribe(channel, (r: { data: { i: number; t: number } }) => client.onMessage(r.data));
+  client.publish = kind === 'faye' ? (i, t) => void fc.publish(channel, { i, t, pad: PAD }) : (i, t) => void fc.publish(channel, { i, t });
   client.close = () => fc.disconnect();
   return client;
 }

@@ -14,6 +14,7 @@ import { socketBench } from './socket-bench.js';
 import { timelineBench } from './timeline-bench.js';
 import { tokenBench } from './token-bench.js';
 import { pgSearchBench } from './pg-search-bench.js';
+import { bayeuxBench, bayeuxTable } from './bayeux-bench.js';
 import pg from 'pg';
 import WebSocket from 'ws';
 
@@ -23,7 +24,7 @@ const quick = process.argv.includes('--quick');
 const RUNS = quick ? 1 : 3;
 const here = new URL('.', import.meta.url).pathname;
 const PIN = existsSync('/usr/bin/taskset') && cpus().length >= 2;
-const NAMES: Record<Kind, string> = { 'bare-ws': 'bare ws', vidget: 'Vidget', 'socket.io': 'Socket.IO', faye: 'Faye' };
+const NAMES: Record<Kind, string> = { 'bare-ws': 'bare ws', vidget: 'Vidget', 'socket.io': 'Socket.IO', faye: 'Faye', 'vidget-bayeux': 'Vidget over Bayeux' };
 
 function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -420,6 +421,11 @@ out(`|---|---|---|---|`);
 out(`| verification, µs per token: HS256 / ES256 | ${fmt(tok.hs256Us, 1)} / ${fmt(tok.es256Us, 1)} | | |`);
 out(`| connections accepted per second, HS256 | ${fmt(tok.connectsPerSec.hs256)} | ${fmt(tok.connectsPerSec.anonymous)} | ${fmt(tok.connectsPerSec.hs256 / tok.connectsPerSec.anonymous, 2)}× |`);
 out(`| connections accepted per second, ES256 | ${fmt(tok.connectsPerSec.es256)} | ${fmt(tok.connectsPerSec.anonymous)} | ${fmt(tok.connectsPerSec.es256 / tok.connectsPerSec.anonymous, 2)}× |`);
+
+// The Bayeux endpoint (issue 15) beside Faye's own server, the same faye client driving both.
+out(`\n### Bayeux: Vidget's /bayeux beside Faye 1.4's own server (NodeAdapter), faye's Node client (WebSocket) for both`);
+out(`Channel /bench/fan is a Vidget room; Faye's messages are padded to the record's size. Target (issue 15): ≥ 1.5× Faye's deliveries/s and a lower p99.`);
+for (const line of bayeuxTable(await bayeuxBench({ quick }))) out(line);
 
 out();
 out(`The flush runs with the server's rate limit raised; at the default 100 frames/s the socket paces itself to 90/s.`);

@@ -1,4 +1,4 @@
-// A server under test, in its own process: `vidget`, `bare-ws` (the floor: the ws README's
+// A server under test, in its own process: `vidget` (or `vidget-bayeux`, the same), `bare-ws` (the floor: the ws README's
 // broadcast loop, per room, echoing the received buffer untouched), `socket.io` (rooms,
 // `io.to(room).emit`) or `faye` (Bayeux pub/sub). Tells the parent its port, and answers
 // { cpu, rss } so CPU per delivery and memory per connection can be computed.
@@ -26,7 +26,8 @@ let port: number;
 /** Resolves when the index builds asked for so far are done (Vidget's SQLite store; others have none). */
 let indexesSettled = async (): Promise<void> => {};
 
-if (kind === 'vidget') {
+// vidget-bayeux is the same server, driven through its Bayeux endpoint by faye's client.
+if (kind === 'vidget' || kind === 'vidget-bayeux') {
   // An existing data directory (the search bench's million-record room) for the attack run, whose
   // store builds the indexes the attack earns back to back (buildGap 0), during its warm-up.
   const dataDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), 'vidget-bench-'));

@@ -6,7 +6,7 @@ import { limitKey, type ClientAddress } from '../http/client-address.js';
 import type { ConnectionGuard } from '../http/connection-guard.js';
 import { parseTarget } from '../http/request-target.js';
 import { handleBayeuxHttp } from './bayeux-http.js';
-import { BayeuxServer, type BayeuxContext, type BayeuxServerOptions } from './bayeux-server.js';
+import { BayeuxServer, runAfter, type BayeuxContext, type BayeuxServerOptions } from './bayeux-server.js';
 import type { BayeuxSession } from './bayeux-session.js';
 
 /** What the endpoint needs besides the Bayeux server's own options. */
@@ -43,13 +43,13 @@ export class BayeuxEndpoint {
   /** Answers an HTTP request to the endpoint. */
   request(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ip = limitKey(this.options.addresses.of(req));
-    return handleBayeuxHttp(this.server, req, res, parseTarget(req.url)!, ip, this.options.maxMessageBytes);
+    return handleBayeuxHttp(this.server, req, res, parseTarget(req.url)!, ip, this.options.maxMessageBytes, this.options.log);
   }
 
   /** Takes an upgrade to the endpoint. */
   readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', noop);
-    const ctx: BayeuxContext = { ip: limitKey(this.options.addresses.of(req)), origin: req.headers.origin, http: false };
+    const ctx = { ip: limitKey(this.options.addresses.of(req)), origin: req.headers.origin, http: false };
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.options.guard.upgraded(socket as Socket);
       ws.on('error', noop);
@@ -78,7 +78,7 @@ export class BayeuxEndpoint {
 
   private readonly bound = new WeakMap<WebSocket, Set<BayeuxSession>>();
 
-  private async onMessage(ws: WebSocket, ctx: BayeuxContext, data: RawData, isBinary: boolean): Promise<void> {
+  private async onMessage(ws: WebSocket, socket: Omit<BayeuxContext, 'after'>, data: RawData, isBinary: boolean): Promise<void> {
     let messages: unknown;
     try {
       if (isBinary) throw new Error('binary');
@@ -90,8 +90,10 @@ export class BayeuxEndpoint {
     for (const m of list) {
       const session = typeof m === 'object' && m !== null ? this.server.sessionOf(m as Record<string, unknown>) : undefined;
       if (session) this.bind(ws, session);
+      const ctx: BayeuxContext = { ...socket, after: [] };
       const reply = this.server.handle(m, ctx).then((parts) => {
         if (parts.length > 0 && ws.readyState === 1) ws.send(`[${parts.join(',')}]`);
+        runAfter(ctx, this.options.log);
       });
       // A held connect is answered later; the messages after it go on.
       if ((m as { channel?: unknown } | null)?.channel !== '/meta/connect') await reply;

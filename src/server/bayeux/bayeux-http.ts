@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, VidgetError } from '../../protocol/index.js';
 import { sendHttpError } from '../http/http-api.js';
 import type { RequestTarget } from '../http/request-target.js';
-import type { BayeuxServer } from './bayeux-server.js';
+import { runAfter, type BayeuxContext, type BayeuxServer } from './bayeux-server.js';
 
 /** Messages one request may carry. */
 const MAX_MESSAGES = 100;
@@ -53,7 +53,15 @@ async function readMessages(req: IncomingMessage, target: RequestTarget, maxByte
  * callback-polling (GET with `message` and `jsonp`). Errors in the request itself are answered
  * as the REST API answers them; refusals of a message are Bayeux replies.
  */
-export async function handleBayeuxHttp(server: BayeuxServer, req: IncomingMessage, res: ServerResponse, target: RequestTarget, ip: string, maxBytes: number): Promise<void> {
+export async function handleBayeuxHttp(
+  server: BayeuxServer,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: RequestTarget,
+  ip: string,
+  maxBytes: number,
+  log: (message: string, error?: unknown) => void,
+): Promise<void> {
   const cors = corsHeaders(req);
   if (req.method === 'OPTIONS') {
     res.writeHead(200, {
@@ -77,8 +85,9 @@ export async function handleBayeuxHttp(server: BayeuxServer, req: IncomingMessag
   }
   const aborted = new AbortController();
   res.once('close', () => aborted.abort());
-  const parts = await server.process(messages, { ip, origin: req.headers.origin, http: true, signal: aborted.signal });
-  if (res.destroyed || res.writableEnded) return;
+  const ctx: BayeuxContext = { ip, origin: req.headers.origin, http: true, signal: aborted.signal, after: [] };
+  const parts = await server.process(messages, ctx);
+  if (res.destroyed || res.writableEnded) return runAfter(ctx, log);
   const json = `[${parts.join(',')}]`;
   // U+2028/2029 end a line in JavaScript (not in JSON): escaped for the JSON-P body.
   const body = jsonp === undefined ? json : `/**/${jsonp}(${json.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')});`;
@@ -90,4 +99,5 @@ export async function handleBayeuxHttp(server: BayeuxServer, req: IncomingMessag
     'x-content-type-options': 'nosniff',
   });
   res.end(body);
+  runAfter(ctx, log);
 }

@@ -67,11 +67,19 @@ export class BayeuxMember implements RoomMember {
     return this.channels.size;
   }
 
-  /** Adds a channel; a catch-up channel replays its interval now. Joins the room on the first. */
-  async subscribe(channel: BayeuxChannel): Promise<void> {
+  /**
+   * Adds a channel, joining the room on the first. A catch-up channel holds live records from now
+   * and returns its replay, to run once the client has the subscribe reply (Faye's client drops
+   * messages of a channel it has not yet been told it is subscribed to).
+   */
+  subscribe(channel: BayeuxChannel): (() => Promise<void>) | undefined {
     if (this.channels.size === 0) this.room.attach(this);
     this.channels.set(channel.name, channel);
-    if (channel.catchupMs !== undefined) await this.catchUp(channel, channel.catchupMs);
+    const ms = channel.catchupMs;
+    if (ms === undefined) return undefined;
+    this.holds++;
+    this.held ??= [];
+    return () => this.catchUp(channel, ms);
   }
 
   /** Removes a channel; true when none of this room is left (the member has left the room). */
@@ -114,8 +122,6 @@ export class BayeuxMember implements RoomMember {
   send(_frame: ServerFrame | FramedMessage | string): void {}
 
   private async catchUp(channel: BayeuxChannel, ms: number): Promise<void> {
-    this.holds++;
-    this.held ??= [];
     let records: ReplayedRecord[] = [];
     try {
       records = await this.room.storedWithin(ms);

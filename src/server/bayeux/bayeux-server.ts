@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { ErrorCode, VidgetError, isValidName, parseClientFrame, type PublishFrame } from '../../protocol/index.js';
 import { clientIdOf } from '../client-identity.js';
 import type { Limiter } from '../limits/limiter.js';
@@ -37,6 +36,8 @@ export interface BayeuxContext {
   http: boolean;
   /** Aborted when an HTTP request is gone before its answer (a held connect must not take queued messages with it). */
   signal?: AbortSignal;
+  /** Work the transport runs once the replies are sent (catch-up replays). */
+  after: Array<() => Promise<void>>;
 }
 
 type Message = Record<string, unknown>;
@@ -184,7 +185,8 @@ export class BayeuxServer {
     }
     if (session.closed) return;
     member.identity = identity;
-    await member.subscribe(channel);
+    const replay = member.subscribe(channel);
+    if (replay) ctx.after.push(replay);
   }
 
   private unsubscribe(msg: Message): Message {
@@ -306,7 +308,7 @@ function channelList(subscription: unknown): string[] {
   return list as string[];
 }
 
-/** The request headers a transport reads a context from. */
-export function contextOf(req: IncomingMessage, ip: string, http: boolean): BayeuxContext {
-  return { ip, origin: req.headers.origin, http };
+/** Runs a context's after-reply work (errors are the log's). */
+export function runAfter(ctx: BayeuxContext, log: (message: string, error?: unknown) => void): void {
+  for (const work of ctx.after.splice(0)) work().catch((error: unknown) => log('bayeux catch-up', error));
 }

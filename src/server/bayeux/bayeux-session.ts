@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { TokenBucket } from '../../protocol/index.js';
-import type { FramedMessage } from '../rooms/framed-message.js';
+import { FramedMessage } from '../rooms/framed-message.js';
 import type { ConnectionLimits } from '../rooms/connection.js';
 import type { RoomName } from '../store/store.js';
 import type { Project } from '../trust/project.js';
@@ -28,6 +28,8 @@ export class BayeuxSession implements BayeuxOutlet {
   closed = false;
   private ws: WebSocket | undefined;
   private outbox: Buffer[] = [];
+  private batch: FramedMessage[] = [];
+  private batchTimer: NodeJS.Immediate | undefined;
   private outboxBytes = 0;
   private held: HeldConnect | undefined;
   private flushing: NodeJS.Immediate | undefined;
@@ -83,6 +85,8 @@ export class BayeuxSession implements BayeuxOutlet {
   detach(ws: WebSocket): void {
     if (this.ws !== ws) return;
     this.ws = undefined;
+    clearImmediate(this.batchTimer);
+    this.flushBatch();
     if (this.held && !this.held.http) this.release();
   }
 
@@ -90,9 +94,28 @@ export class BayeuxSession implements BayeuxOutlet {
     if (this.closed) return;
     const ws = this.ws;
     if (ws && ws.readyState === 1) {
-      if (ws.bufferedAmount + message.frame.length > this.limits.maxBufferedBytes) return this.onOverflow(this);
-      return message.writeTo(ws);
+      // The messages of one event-loop turn go out as one array in one frame: one write, and one
+      // event and parse for the client, instead of one per message.
+      this.batch.push(message);
+      this.batchTimer ??= setImmediate(this.flushBatch);
+      return;
     }
+    this.queue(message);
+  }
+
+  private readonly flushBatch = (): void => {
+    this.batchTimer = undefined;
+    const batch = this.batch;
+    this.batch = [];
+    const ws = this.ws;
+    if (this.closed) return;
+    if (!ws || ws.readyState !== 1) return batch.forEach((m) => this.queue(m));
+    const framed = batch.length === 1 ? batch[0]! : new FramedMessage(joinArrays(batch));
+    if (ws.bufferedAmount + framed.frame.length > this.limits.maxBufferedBytes) return this.onOverflow(this);
+    framed.writeTo(ws);
+  };
+
+  private queue(message: FramedMessage): void {
     // Without its brackets: a long-poll answer joins several into one array.
     this.outbox.push(message.payload.subarray(1, message.payload.length - 1));
     this.outboxBytes += message.payload.length;
@@ -141,6 +164,8 @@ export class BayeuxSession implements BayeuxOutlet {
   close(reply?: object): void {
     if (this.closed) return;
     this.closed = true;
+    clearImmediate(this.batchTimer);
+    this.batch = [];
     for (const member of this.members.values()) member.leave();
     this.release(reply);
     this.outbox = [];
@@ -153,3 +178,15 @@ export class BayeuxSession implements BayeuxOutlet {
     return parts;
   }
 }
+
+/** Bayeux message arrays (`[…]` each) joined into one array. */
+function joinArrays(arrays: FramedMessage[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const a of arrays) parts.push(parts.length === 0 ? LEFT : COMMA, a.payload.subarray(1, a.payload.length - 1));
+  parts.push(RIGHT);
+  return Buffer.concat(parts);
+}
+
+const LEFT = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const RIGHT = Buffer.from(']');

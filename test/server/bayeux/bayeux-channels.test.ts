@@ -17,9 +17,9 @@ async function withChannels(client: FayeClient, channels: string[]): Promise<Arr
 describe('Bayeux channels: catch-up sub-channels and promoted comments', () => {
   let server: VidgetServer;
   before(async () => (server = await startServer({ bayeux: { timeoutMs: 2_000 } })));
-  after(() => {
-    disconnectAll();
-    return server.close();
+  after(async () => {
+    await disconnectAll();
+    await server.close();
   });
   const moderatorToken = () => token('p', 'host', { rooms: { '*': ['read', 'publish', 'search', 'moderate'] } });
 
@@ -36,7 +36,7 @@ describe('Bayeux channels: catch-up sub-channels and promoted comments', () => {
       for (let i = 3; i < 6; i++) live.push((await ws.publish({ n: i }, i % 2 === 0)).record);
       await hasAtLeast(got, 6);
       assert.deepEqual(got, [...stored.map((r) => [`/p/${room}/catchup/6h`, r]), ...live.map((r) => [`/p/${room}`, r])]);
-      faye.disconnect();
+      await faye.disconnect();
       await ws.close();
     });
   }
@@ -56,7 +56,7 @@ describe('Bayeux channels: catch-up sub-channels and promoted comments', () => {
     await hasAtLeast(base, 1);
     assert.deepEqual(got, [['/p/interval/catchup/1s', recent]]);
     assert.deepEqual(base, [later]);
-    faye.disconnect();
+    await faye.disconnect();
     await ws.close();
   });
 
@@ -93,7 +93,7 @@ describe('Bayeux channels: catch-up sub-channels and promoted comments', () => {
       late.map(([, r]) => r.id),
       [pinned.id, promoted[1]!.id],
     );
-    faye.disconnect();
+    await faye.disconnect();
     await viewer.close();
     await moderator.close();
   });
@@ -119,7 +119,7 @@ describe('Bayeux channels: catch-up sub-channels and promoted comments', () => {
       got.map((r) => r.data),
       [{ n: 1 }],
     );
-    faye.disconnect();
+    await faye.disconnect();
     await ws.close();
   });
 });

@@ -9,9 +9,9 @@ for (const transport of ['websocket', 'long-polling'] as const) {
   describe(`Bayeux over ${transport}: Faye clients and WidgetSockets share one room`, () => {
     let server: VidgetServer;
     before(async () => (server = await startServer({ bayeux: { timeoutMs: 2_000 } })));
-    after(() => {
-      disconnectAll();
-      return server.close();
+    after(async () => {
+      await disconnectAll();
+      await server.close();
     });
     const websocket = transport === 'websocket';
 
@@ -25,7 +25,7 @@ for (const transport of ['websocket', 'long-polling'] as const) {
       assert.deepEqual(got, acks);
       assert.equal(got[0]!.username, 'ann');
       assert.deepEqual(Object.keys(got[0]!).sort(), ['client_id', 'created', 'data', 'id', 'username']);
-      faye.disconnect();
+      await faye.disconnect();
       await ws.close();
     });
 
@@ -52,7 +52,7 @@ for (const transport of ['websocket', 'long-polling'] as const) {
         own.map((r) => r.id),
         ids,
       );
-      faye.disconnect();
+      await faye.disconnect();
       await ws.close();
     });
 
@@ -66,7 +66,7 @@ for (const transport of ['websocket', 'long-polling'] as const) {
         records.map((r) => r.data),
         [{ n: 1 }, { n: 2 }],
       );
-      faye.disconnect();
+      await faye.disconnect();
       await late.close();
     });
 
@@ -79,9 +79,9 @@ for (const transport of ['websocket', 'long-polling'] as const) {
       // Two channels of one room are one member.
       await collect(b, ['/p/presence', '/p/presence/all']);
       await ws.next('presence', (f) => f.count === 3);
-      a.disconnect();
+      await a.disconnect();
       await ws.next('presence', (f) => f.count === 2);
-      b.disconnect();
+      await b.disconnect();
       await ws.next('presence', (f) => f.count === 1);
       await ws.close();
     });

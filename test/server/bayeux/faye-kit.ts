@@ -26,8 +26,9 @@ export function fayeClient(server: VidgetServer, options: { token?: string; webs
 const open = new Set<FayeClient>();
 
 /** Disconnects every client {@link fayeClient} made (a suite's `after`, before the server closes). */
-export function disconnectAll(): void {
-  for (const client of open) client.disconnect();
+export async function disconnectAll(): Promise<void> {
+  // Awaited: a disconnect the server never answered is retried by the client forever.
+  await Promise.all([...open].map((client) => client.disconnect()));
   open.clear();
 }
 
