@@ -18,8 +18,9 @@ function vidgetServer() {
     const { createServer } = await import('./src/server/index.ts');
     // Every page connects from 127.0.0.1: the shared per-address rates are tested in node.
     const unlimited = { perSecond: 1e6, burst: 1e6 };
-    // Pages use many project ids: each is a project open to viewers without a token.
-    const projects = (id) => ({ id, secret: 'wtr-secret-0123456789', anonymous: ['read', 'publish', 'search'] });
+    // Pages use many project ids: each is a project open to viewers without a token; those named
+    // signed… need signed room names (TwentyThree's signed root channels, in the Bayeux tests).
+    const projects = (id) => ({ id, secret: 'wtr-secret-0123456789', anonymous: ['read', 'publish', 'search'], signedRooms: id.startsWith('signed') });
     server = await createServer({
       port,
       dataDir,
