@@ -87,6 +87,7 @@ export async function bayeuxBench({ quick = false, runs = quick ? 1 : 3 }: { qui
       for (let run = 0; run < runs; run++) {
         row.faye.push(await runOnce('faye', job, clients));
         row.vidget.push(await runOnce('vidget-bayeux', job, clients));
+        process.stderr.write(`bayeux bench: ${job.title}, run ${run + 1}/${runs} done\n`);
       }
       rows.push(row);
     }

@@ -198,6 +198,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     limits: { maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024, ratePerSecond: rate.perSecond, rateBurst: rate.burst },
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? 1000,
     maxMessageBytes: maxFrameBytes * 2,
+    heartbeatMs: options.heartbeatMs ?? 30_000,
     timeoutMs: options.bayeux?.timeoutMs ?? 30_000,
     expiryMs: options.bayeux?.expiryMs ?? 40_000,
   });

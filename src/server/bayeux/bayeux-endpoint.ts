@@ -5,6 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { limitKey, type ClientAddress } from '../http/client-address.js';
 import type { ConnectionGuard } from '../http/connection-guard.js';
 import { parseTarget } from '../http/request-target.js';
+import { startHeartbeat, type Pulse } from '../sockets/heartbeat.js';
 import { handleBayeuxHttp } from './bayeux-http.js';
 import { BayeuxServer, runAfter, type BayeuxContext, type BayeuxServerOptions } from './bayeux-server.js';
 import type { BayeuxSession } from './bayeux-session.js';
@@ -15,6 +16,8 @@ export interface BayeuxEndpointOptions extends BayeuxServerOptions {
   guard: ConnectionGuard;
   /** Largest WebSocket message or HTTP body. */
   maxMessageBytes: number;
+  /** WebSocket ping interval; a socket that did not answer the previous ping is cut. */
+  heartbeatMs: number;
 }
 
 /** The mount points: `/bayeux`, and `/faye` for sites whose client URL ends so. */
@@ -28,10 +31,13 @@ const MOUNT = /^\/(bayeux|faye)\/?$/;
 export class BayeuxEndpoint {
   readonly server: BayeuxServer;
   private readonly wss: WebSocketServer;
+  private readonly pulses = new WeakMap<WebSocket, Pulse>();
+  private readonly stopHeartbeat: () => void;
 
   constructor(private readonly options: BayeuxEndpointOptions) {
     this.server = new BayeuxServer(options);
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxMessageBytes });
+    this.stopHeartbeat = startHeartbeat(this.wss.clients, (ws) => this.pulses.get(ws), options.heartbeatMs);
   }
 
   /** Whether a request or upgrade is for this endpoint. */
@@ -53,8 +59,12 @@ export class BayeuxEndpoint {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.options.guard.upgraded(socket as Socket);
       ws.on('error', noop);
+      const pulse: Pulse = { alive: true };
+      this.pulses.set(ws, pulse);
+      ws.on('pong', () => (pulse.alive = true));
       let queue = Promise.resolve();
       ws.on('message', (data: RawData, isBinary: boolean) => {
+        pulse.alive = true;
         // In order, one message array after another: a subscribe is answered before the publish after it.
         queue = queue.then(() => this.onMessage(ws, ctx, data, isBinary)).catch((error: unknown) => this.options.log('bayeux socket', error));
       });
@@ -67,6 +77,7 @@ export class BayeuxEndpoint {
 
   /** Ends every session and closes every socket. */
   close(): void {
+    this.stopHeartbeat();
     this.server.close();
     for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
   }

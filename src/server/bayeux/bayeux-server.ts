@@ -283,7 +283,7 @@ export class BayeuxServer {
 
   private expire(): void {
     const now = performance.now();
-    for (const session of [...this.sessions.values()]) if (!session.waiting && now - session.lastSeen > this.options.expiryMs) this.destroy(session);
+    for (const session of [...this.sessions.values()]) if (!session.present && now - session.lastSeen > this.options.expiryMs) this.destroy(session);
   }
 }
 

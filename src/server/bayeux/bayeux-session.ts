@@ -57,9 +57,13 @@ export class BayeuxSession implements BayeuxOutlet {
     return this.bucket.take();
   }
 
-  /** Whether a connect is waiting (the client is there even if silent). */
-  get waiting(): boolean {
-    return this.held !== undefined;
+  /**
+   * Whether the client is there even if silent: a connect is waiting, or its WebSocket is open
+   * (the heartbeat cuts a socket whose peer is gone; a client far behind in reading its
+   * messages may be late with its next connect, and is not dropped for it).
+   */
+  get present(): boolean {
+    return this.held !== undefined || this.ws?.readyState === 1;
   }
 
   /** The identity of `token` (or the handshake's) in `project`, verified once per token and project. */
@@ -85,6 +89,7 @@ export class BayeuxSession implements BayeuxOutlet {
   detach(ws: WebSocket): void {
     if (this.ws !== ws) return;
     this.ws = undefined;
+    this.lastSeen = performance.now();
     clearImmediate(this.batchTimer);
     this.flushBatch();
     if (this.held && !this.held.http) this.release();
