@@ -40,6 +40,9 @@ if (kind === 'vidget' || kind === 'vidget-bayeux') {
     ...(process.argv[3] ? { store: new SqliteStore(join(dataDir, 'vidget.db'), { autoIndex: { buildGap: 0 } }) } : {}),
     rateLimit: { perSecond: 1e9, burst: 1e9 },
     maxConnectionsPerIp: 1e9,
+    // Faye's clients keep their handshake's HTTP socket open (keep-alive) beside the WebSocket: 1,000 of them
+    // from 127.0.0.1 pass the per-address cap on open HTTP sockets (the slowloris guard).
+    maxPendingPerAddress: 1e9,
     projects: (id: string) => ({ id, anonymous: ['read', 'publish', 'search'] }),
     // Every bench client is on 127.0.0.1: the shared per-address rates would measure themselves.
     rates: { connectsPerAddress: { perSecond: 1e9, burst: 1e9 }, framesPerAddress: { perSecond: 1e9, burst: 1e9 }, framesPerProject: { perSecond: 1e9, burst: 1e9 } },

@@ -176,29 +176,22 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.presence ? { presence: options.presence } : {}),
   });
-  const sockets = new SocketServer({
+  // What both socket endpoints (rooms and Bayeux) share: the same limits per client.
+  const socketShared = {
     registry,
     limiter,
     addresses,
     guard,
-    maxFrameBytes,
     log,
     limits: { maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024, ratePerSecond: rate.perSecond, rateBurst: rate.burst },
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? 1000,
     heartbeatMs: options.heartbeatMs ?? 30_000,
     projects,
-  });
+  };
+  const sockets = new SocketServer({ ...socketShared, maxFrameBytes });
   const bayeux = new BayeuxEndpoint({
-    registry,
-    projects,
-    limiter,
-    addresses,
-    guard,
-    log,
-    limits: { maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024, ratePerSecond: rate.perSecond, rateBurst: rate.burst },
-    maxConnectionsPerIp: options.maxConnectionsPerIp ?? 1000,
+    ...socketShared,
     maxMessageBytes: maxFrameBytes * 2,
-    heartbeatMs: options.heartbeatMs ?? 30_000,
     timeoutMs: options.bayeux?.timeoutMs ?? 30_000,
     expiryMs: options.bayeux?.expiryMs ?? 40_000,
   });
