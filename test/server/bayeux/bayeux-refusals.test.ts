@@ -94,6 +94,23 @@ describe('Bayeux refusals: every subscribe and publish is checked, whatever the 
     assert.match(noData!.error!, /^402:\/p\/public,bad_frame:data is missing$/);
   });
 
+  test('a token that expires ends its subscriptions at the next connect: the client is told to handshake again', async () => {
+    const clientId = await handshake(server);
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const shortLived = jwt({ aud: 'p', sub: 'brief', exp });
+    assert.equal((await subscribe(clientId, '/p/public', { token: shortLived })).successful, true);
+    // The client keeps connecting (each connect held up to 300 ms) until the server ends it.
+    const t = Date.now();
+    let connect;
+    do [connect] = await bayeux(server, [{ channel: '/meta/connect', clientId, connectionType: 'long-polling' }]);
+    while (connect!.successful && Date.now() - t < 10_000);
+    assert.ok(Date.now() >= exp * 1000, 'not before the token expired');
+    assert.match(connect!.error!, /^403:\/meta\/connect,token_expired:/);
+    assert.equal(connect!.advice?.reconnect, 'handshake');
+    const [gone] = await bayeux(server, [{ channel: '/meta/connect', clientId, connectionType: 'long-polling', advice: { timeout: 0 } }]);
+    assert.match(gone!.error!, /^401:/);
+  });
+
   test('signed rooms and origins: the same checks as WebSocket rooms', async () => {
     const clientId = await handshake(server);
     const signed = signRoom(TEST_SECRET, 'tv', 'show');
