@@ -125,12 +125,12 @@ export class BayeuxServer {
     const types = msg.supportedConnectionTypes;
     if (!Array.isArray(types)) return refuse(BayeuxStatus.ParameterMissing, ErrorCode.BadFrame, 'supportedConnectionTypes is missing');
     if (!types.some((t) => CONNECTION_TYPES.includes(t as string))) refuse(BayeuxStatus.ConntypeMismatch, ErrorCode.BadFrame, `this server speaks ${CONNECTION_TYPES.join(' ')}`);
+    // Cheapest refusals first: a flood of handshakes does not get its tokens verified.
+    if (!this.options.limiter.connect(ctx.ip)) refuse(BayeuxStatus.BadRequest, ErrorCode.RateLimited, 'handshaking too often from this address; retry with backoff');
+    if ((this.perIp.get(ctx.ip) ?? 0) >= this.options.maxConnectionsPerIp) refuse(BayeuxStatus.BadRequest, ErrorCode.RateLimited, 'too many clients from this address');
     const token = tokenOf(msg);
     const identity = token === undefined ? undefined : await this.projectOfToken(token).identify(token);
-    if (!this.options.limiter.connect(ctx.ip)) refuse(BayeuxStatus.BadRequest, ErrorCode.RateLimited, 'handshaking too often from this address; retry with backoff');
-    const fromIp = this.perIp.get(ctx.ip) ?? 0;
-    if (fromIp >= this.options.maxConnectionsPerIp) refuse(BayeuxStatus.BadRequest, ErrorCode.RateLimited, 'too many clients from this address');
-    this.perIp.set(ctx.ip, fromIp + 1);
+    this.perIp.set(ctx.ip, (this.perIp.get(ctx.ip) ?? 0) + 1);
     const id = randomBytes(16).toString('hex');
     const session = new BayeuxSession(id, clientIdOf(id, identity?.userId ?? null), token, ctx.ip, this.options.limits, this.options.timeoutMs, (s) => this.destroy(s));
     this.sessions.set(id, session);
