@@ -19,6 +19,9 @@ import type { Store } from './store/store.js';
 import type { Bus, PresenceStore } from './bus/bus.js';
 import type { ProjectConfig, ProjectResolver } from './trust/project-config.js';
 import { Projects } from './trust/projects.js';
+import type { AnalyticsOptions } from './platform/analytics-hub.js';
+import { Platform } from './platform/platform.js';
+import { platformRoutes } from './platform/platform-routes.js';
 
 /** Options of {@link createServer}; every one has a default that serves a demo page out of the box. */
 export interface ServerOptions {
@@ -85,6 +88,8 @@ export interface ServerOptions {
   presenceIntervalMs?: number;
   /** Ping interval; a peer that has not answered the previous ping is dropped. Default 30000 ms. */
   heartbeatMs?: number;
+  /** Live analytics: series bucket (`seriesMs`, 60,000), push interval (`pushMs`, 1,000), `staleMs` (15,000), per-connection `caps`. */
+  analytics?: Partial<AnalyticsOptions>;
   /** Where errors are reported. Default `console.error`. */
   log?: (message: string, error?: unknown) => void;
 }
@@ -173,7 +178,9 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.presence ? { presence: options.presence } : {}),
   });
+  const platform = new Platform(store, registry, options.analytics ?? {}, (e) => log('platform', e));
   const sockets = new SocketServer({
+    platform,
     registry,
     limiter,
     addresses,
@@ -194,6 +201,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     stats,
     devTokens: options.devTokens ?? false,
     drainRoom: async (name: string) => registry.get(name)?.settled(),
+    extraRoutes: platformRoutes(platform),
   };
 
   const timeouts: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, idleMs: 60_000, ...options.timeouts };
@@ -227,6 +235,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
       if (closing) return;
       closing = true;
       stopRetention();
+      platform.close();
       sockets.closeAll();
       await registry.drainAll();
       registry.disposeAll();

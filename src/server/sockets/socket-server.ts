@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CloseCode, ErrorCode, VidgetError, isValidName, parseConnectParams, type ConnectParams } from '../../protocol/index.js';
+import { CloseCode, ErrorCode, VidgetError, isValidName, parseConnectParams, type ConnectParams, type PublishFrame } from '../../protocol/index.js';
 import { authorize, type Project } from '../trust/project.js';
+import { joinAction } from '../trust/permissions.js';
 import type { Projects } from '../trust/projects.js';
 import type { RoomRef } from '../trust/signed-rooms.js';
 import { clientIdOf } from '../client-identity.js';
@@ -27,6 +28,8 @@ export interface SocketServerOptions {
   maxConnectionsPerIp: number;
   heartbeatMs: number;
   projects: Projects;
+  /** The platform (videos, analytics): answers publishes into its reserved rooms, told of joins. */
+  platform?: { intercept(conn: Connection, frame: PublishFrame): boolean; joined(conn: Connection): void };
   log: (message: string, error?: unknown) => void;
 }
 
@@ -69,7 +72,7 @@ export class SocketServer {
       const conn = self.connectionOf.get(this)!;
       conn.alive = true;
       if (conn.expired) return conn.close(CloseCode.TokenExpired, 'token has expired');
-      dispatchFrame(conn, data, isBinary, { maxFrameBytes: options.maxFrameBytes, shared: () => options.limiter.frame(conn.ip, conn.project), projects: options.projects });
+      dispatchFrame(conn, data, isBinary, { maxFrameBytes: options.maxFrameBytes, shared: () => options.limiter.frame(conn.ip, conn.project), projects: options.projects, platform: options.platform });
     };
     this.onClose = function (this: WebSocket) {
       self.closed(self.connectionOf.get(this)!);
@@ -134,7 +137,7 @@ export class SocketServer {
       const { project, room, params } = this.readUrl(target, rawProject, rawRoom);
       if (!this.options.limiter.connect(ip)) return closeWs(ws, CloseCode.TooManyConnections, 'connecting too often from this address; retry with backoff');
       const identity = await project.identify(params.token);
-      authorize(identity, room, 'read');
+      authorize(identity, room, joinAction(room.plain));
       if (ws.readyState !== ws.OPEN) return;
       const fromIp = this.perIp.get(ip) ?? 0;
       if (fromIp >= this.options.maxConnectionsPerIp) return closeWs(ws, CloseCode.TooManyConnections, 'too many connections from this address');
@@ -167,6 +170,7 @@ export class SocketServer {
       .then(() => {
         if (!conn.open) return;
         ws.resume();
+        this.options.platform?.joined(conn);
         return room.join(conn, params);
       })
       .catch((error: unknown) => {

@@ -1,0 +1,95 @@
+import { ANALYTICS_ROOM, parseInterval, type AnalyticsReport, type AnalyticsSnapshot } from '../../protocol/index.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { Store } from '../store/store.js';
+import { ProjectAnalytics, type ViewerCaps } from './project-analytics.js';
+
+/** Options of the live analytics (`createServer({ analytics })`). */
+export interface AnalyticsOptions {
+  /** Length of one bucket of the series (one stored snapshot each). Default 60,000 ms. */
+  seriesMs: number;
+  /** How often subscribers get the bucket in progress. Default 1,000 ms. */
+  pushMs: number;
+  /** A viewer that has not reported for this long is not counted as watching. Default 15,000 ms (players report every 5 s). */
+  staleMs: number;
+  /** What one connection may add to a bucket. */
+  caps?: ViewerCaps;
+}
+
+/** Default {@link AnalyticsOptions}. */
+export const DEFAULT_ANALYTICS: AnalyticsOptions = { seriesMs: 60_000, pushMs: 1_000, staleMs: 15_000 };
+/** Most buckets one series read answers (12 h of minutes). */
+const MAX_SERIES = 720;
+
+/**
+ * Live analytics of every project on this node. Players report over their project connection;
+ * every `pushMs` each project with subscribers gets its bucket in progress as an ephemeral
+ * message in its analytics room, and every `seriesMs` the bucket is closed and stored there as a
+ * record. A subscriber asking for catch-up therefore gets the stored series by the room's own
+ * replay, then the live snapshots, with nothing missed in between.
+ */
+export class AnalyticsHub {
+  private readonly projects = new Map<string, ProjectAnalytics>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly watched = new WeakSet<object>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: RoomRegistry,
+    private readonly options: AnalyticsOptions,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.timer = setInterval(() => this.tick(Date.now()), options.pushMs);
+    this.timer.unref();
+  }
+
+  /** Takes in a connection's reports; `onClose` is how its departure is learnt (once per connection). */
+  ingest(project: string, key: object, reports: AnalyticsReport[], onClose: (fn: () => void) => void): void {
+    this.projectOf(project).ingest(key, reports, Date.now());
+    if (this.watched.has(key)) return;
+    this.watched.add(key);
+    onClose(() => this.projects.get(project)?.leave(key));
+  }
+
+  /** The bucket in progress of `project` on this node. */
+  now(project: string): AnalyticsSnapshot {
+    return this.projects.get(project)?.snapshot(Date.now()) ?? this.projectOf(project).snapshot(Date.now());
+  }
+
+  /** The stored series within `catchup` (`30m`, `6h`; at most 720 buckets, the newest) and the bucket in progress. */
+  async read(project: string, catchup: string): Promise<{ series: AnalyticsSnapshot[]; now: AnalyticsSnapshot }> {
+    const since = Date.now() - parseInterval(catchup);
+    const room = `${project}/${ANALYTICS_ROOM}`;
+    await this.registry.get(room)?.settled();
+    const { records } = await this.store.replay(room, { createdSince: since }, { records: MAX_SERIES, bytes: 8 * 2 ** 20 });
+    const series = records.map((r) => (JSON.parse(r.json) as { data: AnalyticsSnapshot }).data);
+    return { series, now: this.now(project) };
+  }
+
+  /** Stops the timer (server shutdown); the bucket in progress is not stored. */
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private projectOf(project: string): ProjectAnalytics {
+    let p = this.projects.get(project);
+    if (!p) this.projects.set(project, (p = new ProjectAnalytics(Date.now(), this.options.staleMs, this.options.caps)));
+    return p;
+  }
+
+  private tick(now: number): void {
+    for (const [project, analytics] of this.projects) {
+      const room = `${project}/${ANALYTICS_ROOM}`;
+      if (now - analytics.bucketStart >= this.options.seriesMs) {
+        const idle = analytics.idle;
+        const closed = analytics.roll(now);
+        if (!idle) this.publish(room, closed, true);
+      }
+      if ((this.registry.get(room)?.connections.size ?? 0) > 0) this.publish(room, analytics.snapshot(now), false);
+      else if (analytics.idle) this.projects.delete(project);
+    }
+  }
+
+  private publish(room: string, snapshot: AnalyticsSnapshot, persist: boolean): void {
+    this.registry.publishFromServer(room, snapshot as never, persist, null).catch(this.onError);
+  }
+}
