@@ -27,7 +27,11 @@ export default defineConfig(({ mode }) =>
               minify: true,
               comments: { annotation: false },
               manualChunks: (id: string) =>
-                /\/partysocket\//.test(id) ? 'partysocket' : /\/widgets\/|\/sandbox-|\/socket\/(transport|offline-queue|client-id)\.|\/protocol\/query\./.test(id) ? undefined : 'vidget-core',
+                /\/partysocket\//.test(id)
+                  ? 'partysocket'
+                  : /\/widgets\/|\/sandbox-|\/src\/platform\/|\/socket\/(transport|offline-queue|client-id)\.|\/protocol\/query\./.test(id)
+                    ? undefined
+                    : 'vidget-core',
             },
           },
         },

@@ -19,11 +19,13 @@ function vidgetServer() {
     // Every page connects from 127.0.0.1: the shared per-address rates are tested in node.
     const unlimited = { perSecond: 1e6, burst: 1e6 };
     // Pages use many project ids: each is a project open to viewers without a token.
-    const projects = (id) => ({ id, secret: 'wtr-secret-0123456789', anonymous: ['read', 'publish', 'search'] });
+    const projects = (id) => ({ id, secret: 'wtr-secret-0123456789', apiKey: 'wtr-api-key-0123456789', anonymous: ['read', 'publish', 'search'] });
     server = await createServer({
       port,
       dataDir,
       devTokens: true,
+      // Short analytics buckets, so a series moves within a test.
+      analytics: { seriesMs: 2_000 },
       projects,
       staticDir: 'test/fixtures',
       log: () => {},

@@ -1,6 +1,9 @@
-import { ANALYTICS_ROOM, ErrorCode, VidgetError, isValidName, validateVideoFields } from '../../protocol/index.js';
-import { backendOnly, bearer, json, readJson, type Handler, type Route } from '../http/http-api.js';
-import { authorize } from '../trust/project.js';
+import type { IncomingMessage } from 'node:http';
+import { ANALYTICS_ROOM, ErrorCode, PROJECT_ROOM, VidgetError, isValidName, validateVideoFields } from '../../protocol/index.js';
+import { backendOnly, bearer, json, readJson, type Handler, type ProjectCall, type Route } from '../http/http-api.js';
+import type { RequestTarget } from '../http/request-target.js';
+import type { Action } from '../trust/permissions.js';
+import { authorize, type Project } from '../trust/project.js';
 import type { Platform } from './platform.js';
 
 /** The video id of a path, checked. */
@@ -9,16 +12,23 @@ function videoId(raw: string | undefined): string {
   return raw;
 }
 
+/** A read by the site's backend (the API key), or by a viewer allowed `action` in `room` (a token as `Bearer` or `?token=`, or none where the project lets viewers in). */
+async function reader(req: IncomingMessage, target: RequestTarget, call: ProjectCall, room: string, action: Action): Promise<Project> {
+  if (!call.trusted) authorize(await call.project.identify(bearer(req) ?? target.query.get('token') ?? undefined), call.project.room(room), action);
+  return call.project;
+}
+
 /**
- * The platform's REST routes under `/api/projects/<p>/`: videos (the API key; every change is
- * told live to the project's players) and analytics (the API key, or a token with `analytics`).
+ * The platform's REST routes under `/api/projects/<p>/`: videos (written with the API key, every
+ * change told live to the project's players; read by them too) and analytics (the API key, or a
+ * token with `analytics`).
  */
 export function platformRoutes(platform: Platform): Route[] {
-  const listVideos: Handler = async (_ctx, _req, res, _target, _args, call) => {
-    json(res, 200, { videos: await platform.videos.list(backendOnly(call).id) });
+  const listVideos: Handler = async (_ctx, req, res, target, _args, call) => {
+    json(res, 200, { videos: await platform.videos.list((await reader(req, target, call!, PROJECT_ROOM, 'read')).id) });
   };
-  const getVideo: Handler = async (_ctx, _req, res, _target, [, id], call) => {
-    json(res, 200, await platform.videos.get(backendOnly(call).id, videoId(id)));
+  const getVideo: Handler = async (_ctx, req, res, target, [, id], call) => {
+    json(res, 200, await platform.videos.get((await reader(req, target, call!, PROJECT_ROOM, 'read')).id, videoId(id)));
   };
   const createVideo: Handler = async (_ctx, req, res, _target, _args, call) => {
     const project = backendOnly(call);
@@ -36,8 +46,7 @@ export function platformRoutes(platform: Platform): Route[] {
     json(res, 200, { deleted: id });
   };
   const readAnalytics: Handler = async (_ctx, req, res, target, _args, call) => {
-    const { project, trusted } = call!;
-    if (!trusted) authorize(await project.identify(bearer(req) ?? target.query.get('token') ?? undefined), project.room(ANALYTICS_ROOM), 'analytics');
+    const project = await reader(req, target, call!, ANALYTICS_ROOM, 'analytics');
     json(res, 200, await platform.analytics.read(project.id, target.query.get('catchup') ?? '30m'));
   };
   return [
