@@ -37,7 +37,8 @@ export default defineConfig(({ mode }) =>
         },
       }
     : {
-        build: { outDir: 'dist', target: 'es2022', emptyOutDir: true },
+        // Two pages: the player demo and the analytics dashboard.
+        build: { outDir: 'dist', target: 'es2022', emptyOutDir: true, rollupOptions: { input: { main: 'index.html', analytics: 'analytics.html' } } },
         server: { proxy: { '/api': target, '/parties': { target, ws: true } } },
       },
 );

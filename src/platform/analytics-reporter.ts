@@ -66,6 +66,12 @@ export class AnalyticsReporter {
     on('timeupdate', () => this.onTime());
     widgetRoot?.addEventListener('click', (e) => this.onClick(e), { signal });
     connection.addEventListener('statechange', (e) => (e as CustomEvent<{ state: string }>).detail.state === 'running' && this.send(), { signal });
+    // Started before this reporter was (it loads after the player): that play counts too.
+    if (!video.paused) {
+      this.counts.plays++;
+      this.started = true;
+      this.send();
+    }
     this.heartbeat = setInterval(() => !video.paused && this.send(), HEARTBEAT_MS);
   }
 

@@ -1,0 +1,57 @@
+/// <reference types="vite/client" />
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { AnalyticsSnapshot } from '../../src/protocol/platform.js';
+
+const ACCENT = '#2f6bff';
+const PLAYS = '#12b886';
+
+/** uPlot's options for one chart of the dashboard (time on x, one series). */
+function options(title: string, label: string, colour: string, width: number, bars: boolean): uPlot.Options {
+  return {
+    title,
+    width,
+    height: 220,
+    cursor: { drag: { x: false, y: false } },
+    legend: { show: false },
+    scales: { y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.2))] } },
+    axes: [
+      { stroke: '#6b7280', grid: { stroke: '#eef0f4' } },
+      { stroke: '#6b7280', grid: { stroke: '#eef0f4' }, size: 40 },
+    ],
+    series: [
+      {},
+      bars
+        ? { label, stroke: colour, fill: `${colour}55`, paths: uPlot.paths.bars!({ size: [0.7, 24] }), points: { show: false } }
+        : { label, stroke: colour, width: 2, fill: `${colour}22`, points: { show: false }, paths: uPlot.paths.stepped!({ align: 1 }) },
+    ],
+  };
+}
+
+/** The dashboard's two charts: concurrent viewers (stepped line) and plays per bucket (bars). */
+export class Charts {
+  private readonly viewers: uPlot;
+  private readonly plays: uPlot;
+
+  constructor(
+    private readonly viewersBox: HTMLElement,
+    private readonly playsBox: HTMLElement,
+  ) {
+    this.viewers = new uPlot(options('Concurrent viewers', 'viewers', ACCENT, viewersBox.clientWidth, false), [[], []], viewersBox);
+    this.plays = new uPlot(options('Plays', 'plays', PLAYS, playsBox.clientWidth, true), [[], []], playsBox);
+    new ResizeObserver(() => this.resize()).observe(viewersBox);
+  }
+
+  /** Draws the series and, as its last point, the bucket in progress. */
+  draw(series: readonly AnalyticsSnapshot[], latest: AnalyticsSnapshot | undefined): void {
+    const all = latest ? [...series, latest] : series;
+    const x = all.map((s) => s.at / 1000);
+    this.viewers.setData([x, all.map((s) => s.concurrentViewers)]);
+    this.plays.setData([x, all.map((s) => s.plays)]);
+  }
+
+  private resize(): void {
+    this.viewers.setSize({ width: this.viewersBox.clientWidth, height: 220 });
+    this.plays.setSize({ width: this.playsBox.clientWidth, height: 220 });
+  }
+}
