@@ -14,6 +14,7 @@ import { socketBench } from './socket-bench.js';
 import { timelineBench } from './timeline-bench.js';
 import { tokenBench } from './token-bench.js';
 import { pgSearchBench } from './pg-search-bench.js';
+import { platformBench } from './platform-bench.js';
 import pg from 'pg';
 import WebSocket from 'ws';
 
@@ -421,6 +422,17 @@ out(`| verification, µs per token: HS256 / ES256 | ${fmt(tok.hs256Us, 1)} / ${f
 out(`| connections accepted per second, HS256 | ${fmt(tok.connectsPerSec.hs256)} | ${fmt(tok.connectsPerSec.anonymous)} | ${fmt(tok.connectsPerSec.hs256 / tok.connectsPerSec.anonymous, 2)}× |`);
 out(`| connections accepted per second, ES256 | ${fmt(tok.connectsPerSec.es256)} | ${fmt(tok.connectsPerSec.anonymous)} | ${fmt(tok.connectsPerSec.es256 / tok.connectsPerSec.anonymous, 2)}× |`);
 
+// The platform (issue 14): analytics ingest and video notification fan-out.
+const plat = await platformBench(quick ? { reports: 20_000, players: 200, notifications: 10 } : {});
+out(`\n### Platform: analytics ingest (50 players, one dashboard subscribed) and video notifications to ${fmt(plat.players)} players`);
+out(`| figure | Vidget platform | baseline | ratio |`);
+out(`|---|---|---|---|`);
+out(
+  `| analytics reports taken in per second of server CPU (${fmt(plat.reports)} frames, 32 in flight per player) | ${fmt(plat.ingestPerCpuSecond.analytics)} | plain ephemeral publishes, each player in its own room: ${fmt(plat.ingestPerCpuSecond.ephemeral)} | ${fmt(plat.ingestPerCpuSecond.analytics / plat.ingestPerCpuSecond.ephemeral, 2)}× |`,
+);
+out(
+  `| REST video create → every player's socket, p50 / p99 ms (${plat.notifications} notifications) | ${fmt(plat.notify.p50, 1)} / ${fmt(plat.notify.p99, 1)} | a record published through the server API to as many sockets of a widget room: ${fmt(plat.record.p50, 1)} / ${fmt(plat.record.p99, 1)} | ${fmt(plat.notify.p50 / plat.record.p50, 2)}× / ${fmt(plat.notify.p99 / plat.record.p99, 2)}× |`,
+);
 out();
 out(`The flush runs with the server's rate limit raised; at the default 100 frames/s the socket paces itself to 90/s.`);
 out(

@@ -10,6 +10,8 @@ interface ProjectVideos {
   videos: Map<string, Video>;
   /** The id of the last notification folded in. */
   lastId: number;
+  /** Read from the store once (enough with a store of this process alone: every change then comes through here). */
+  loaded: boolean;
   /** Mutations of this project on this node run one after another. */
   tail: Promise<unknown>;
 }
@@ -19,8 +21,10 @@ interface ProjectVideos {
  * a stored record of the project room (`<project>/_project`), published in the room's order, so
  * the live notification, the catch-up of a player that was away and the list all come from one
  * log, in SQLite or PostgreSQL alike, with no table of its own. The list is that log folded,
- * cached per project and brought up to date from the store (`id > last`) on every call, so
- * changes made through another node are seen too.
+ * cached per project: with a store of this process alone (SQLite) it is read once, and every
+ * change goes through here; with a shared store (PostgreSQL, several nodes) it is brought up to
+ * date from the store (`id > last`) on every call, so changes made through another node are
+ * seen too.
  */
 export class VideoCatalog {
   private readonly projects = new Map<string, ProjectVideos>();
@@ -72,7 +76,11 @@ export class VideoCatalog {
   }
 
   private async notify(project: string, notification: VideoNotification): Promise<void> {
-    await this.registry.publishFromServer(`${project}/${PROJECT_ROOM}`, notification as never, true, null);
+    const record = await this.registry.publishFromServer(`${project}/${PROJECT_ROOM}`, notification as never, true, null);
+    const state = this.stateOf(project);
+    if (record.id <= state.lastId) return;
+    apply(state.videos, notification);
+    state.lastId = record.id;
   }
 
   /** Runs `fn` after the project's earlier mutations on this node, on the up-to-date list. */
@@ -85,13 +93,14 @@ export class VideoCatalog {
 
   private stateOf(project: string): ProjectVideos {
     let state = this.projects.get(project);
-    if (!state) this.projects.set(project, (state = { videos: new Map(), lastId: 0, tail: Promise.resolve() }));
+    if (!state) this.projects.set(project, (state = { videos: new Map(), lastId: 0, loaded: false, tail: Promise.resolve() }));
     return state;
   }
 
   /** The project's list with every stored notification after the last one folded in. */
   private async current(project: string): Promise<ProjectVideos> {
     const state = this.stateOf(project);
+    if (state.loaded && !this.store.shared) return state;
     const room = `${project}/${PROJECT_ROOM}`;
     // Everything accepted on this node is stored before it is read back.
     await this.registry.get(room)?.settled();
@@ -103,7 +112,10 @@ export class VideoCatalog {
         apply(state.videos, record.data as unknown as VideoNotification);
         state.lastId = record.id;
       }
-      if (page.records.length < 1000 && !page.truncated) return state;
+      if (page.records.length < 1000 && !page.truncated) {
+        state.loaded = true;
+        return state;
+      }
     }
   }
 }
