@@ -12,7 +12,10 @@ export { ErrorCode, CloseCode, VidgetError } from './protocol/errors.js';
 export { parseInterval } from './protocol/names.js';
 export type { Json, VidgetRecord, SearchQuery, SearchFilter, SearchGroup, FilterOperator } from './protocol/index.js';
 export { PlayerApi, MEDIA_EVENTS } from './player/player-api.js';
-export type { MediaEventName, PlayerConnection, PlayerEventName, PlayerListener, RuntimeEventName } from './player/player-api.js';
+export type { MediaEventName, PlayerConnection, PlayerEventName, PlayerListener, PlatformEventName, RuntimeEventName } from './player/player-api.js';
+// Types only: the project connection and the analytics subscription load on demand (playerApi.connectProject, playerApi.analytics).
+export type { AnalyticsSnapshot, Video, VideoFields, VideoStatus } from './protocol/platform.js';
+export type { AnalyticsSubscription, AnalyticsSubscriptionOptions, SnapshotDetail } from './platform/analytics-subscription.js';
 export { VidgetPlayer, PlayerErrorEvent } from './player/vidget-player.js';
 export { VidgetWidget } from './host/vidget-widget.js';
 export { WidgetRegistry, widgets, tagFor } from './host/widget-registry.js';
