@@ -1,6 +1,9 @@
-import { ANALYTICS_ROOM, type AnalyticsSnapshot } from '../protocol/platform.js';
+import { ANALYTICS_ROOM, mergeSnapshots, type AnalyticsSnapshot } from '../protocol/platform.js';
 import type { SocketState } from '../socket/socket-events.js';
 import { WidgetSocket } from '../socket/widget-socket.js';
+
+/** A process not heard from for this long no longer counts in the live total (it pushes every second). */
+const STALE_MS = 3_000;
 
 /** Options of {@link AnalyticsSubscription}. */
 export interface AnalyticsSubscriptionOptions {
@@ -37,6 +40,8 @@ export class AnalyticsSubscription extends EventTarget {
   /** Called with every snapshot, as the `snapshot` event. */
   onSnapshot: ((snapshot: AnalyticsSnapshot, live: boolean) => void) | null = null;
   readonly socket: WidgetSocket;
+  /** Each server process's last live snapshot (several processes each count their own viewers). */
+  private readonly parts = new Map<string, AnalyticsSnapshot>();
 
   constructor(options: AnalyticsSubscriptionOptions) {
     super();
@@ -63,17 +68,28 @@ export class AnalyticsSubscription extends EventTarget {
     this.socket.close();
   }
 
+  /** The bucket in progress over every process heard from in the last 3 pushes. */
+  private takeLive(snapshot: AnalyticsSnapshot): AnalyticsSnapshot {
+    this.parts.set(snapshot.node ?? '', snapshot);
+    for (const [node, part] of this.parts) if (part.at < snapshot.at - STALE_MS) this.parts.delete(node);
+    return (this.latest = mergeSnapshots([...this.parts.values()]));
+  }
+
+  /** A stored bucket, summed with the other processes' buckets of the same time. */
+  private takeStored(snapshot: AnalyticsSnapshot): AnalyticsSnapshot {
+    let i = this.series.length;
+    while (i > 0 && this.series[i - 1]!.at > snapshot.at) i--;
+    if (this.series[i - 1]?.at === snapshot.at) return (this.series[i - 1] = mergeSnapshots([this.series[i - 1]!, snapshot]));
+    this.series.splice(i, 0, snapshot);
+    return snapshot;
+  }
+
   private take(snapshot: AnalyticsSnapshot, live: boolean): void {
     if (typeof snapshot !== 'object' || snapshot === null || typeof snapshot.at !== 'number') return;
-    if (live) this.latest = snapshot;
-    else {
-      let i = this.series.length;
-      while (i > 0 && this.series[i - 1]!.at > snapshot.at) i--;
-      this.series.splice(i, 0, snapshot);
-    }
-    this.dispatchEvent(new CustomEvent<SnapshotDetail>('snapshot', { detail: { snapshot, live } }));
+    const merged = live ? this.takeLive(snapshot) : this.takeStored(snapshot);
+    this.dispatchEvent(new CustomEvent<SnapshotDetail>('snapshot', { detail: { snapshot: merged, live } }));
     try {
-      this.onSnapshot?.(snapshot, live);
+      this.onSnapshot?.(merged, live);
     } catch (error) {
       console.error('vidget: onSnapshot threw', error);
     }

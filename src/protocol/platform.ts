@@ -111,4 +111,37 @@ export interface AnalyticsSnapshot {
   completionRate: number;
   interactions: Record<string, number>;
   videos: Record<string, { concurrentViewers: number; plays: number }>;
+  /** The server process that counted it: with several, a subscriber sums the processes' snapshots of one time ({@link mergeSnapshots}). */
+  node?: string;
+  /** Viewers who watched in the bucket (the weight of `avgWatchSeconds` when summing). */
+  watchers?: number;
+}
+
+/**
+ * Sums the snapshots several server processes made of one time (each counts its own
+ * connections, so viewers add up exactly): counts added, `avgWatchSeconds` weighted by
+ * `watchers`, `completionRate` by `plays`.
+ */
+export function mergeSnapshots(parts: readonly AnalyticsSnapshot[]): AnalyticsSnapshot {
+  if (parts.length === 1) return parts[0]!;
+  const out: AnalyticsSnapshot = { at: 0, concurrentViewers: 0, plays: 0, avgWatchSeconds: 0, completionRate: 0, interactions: {}, videos: {}, watchers: 0 };
+  let watched = 0;
+  let completed = 0;
+  for (const p of parts) {
+    out.at = Math.max(out.at, p.at);
+    out.concurrentViewers += p.concurrentViewers;
+    out.plays += p.plays;
+    completed += p.completionRate * p.plays;
+    watched += p.avgWatchSeconds * (p.watchers ?? 1);
+    out.watchers! += p.watchers ?? (p.avgWatchSeconds > 0 ? 1 : 0);
+    for (const [id, n] of Object.entries(p.interactions)) out.interactions[id] = (out.interactions[id] ?? 0) + n;
+    for (const [id, v] of Object.entries(p.videos)) {
+      const sum = (out.videos[id] ??= { concurrentViewers: 0, plays: 0 });
+      sum.concurrentViewers += v.concurrentViewers;
+      sum.plays += v.plays;
+    }
+  }
+  out.avgWatchSeconds = out.watchers! > 0 ? Math.round((watched / out.watchers!) * 10) / 10 : 0;
+  out.completionRate = out.plays > 0 ? Math.min(1, Math.round((completed / out.plays) * 1000) / 1000) : 0;
+  return out;
 }

@@ -178,7 +178,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.presence ? { presence: options.presence } : {}),
   });
-  const platform = new Platform(store, registry, options.analytics ?? {}, (e) => log('platform', e));
+  const platform = new Platform(store, registry, { ...(options.bus ? { node: options.bus.nodeId } : {}), ...options.analytics }, (e) => log('platform', e));
   const sockets = new SocketServer({
     platform,
     registry,

@@ -1,4 +1,4 @@
-import { ANALYTICS_ROOM, parseInterval, type AnalyticsReport, type AnalyticsSnapshot } from '../../protocol/index.js';
+import { ANALYTICS_ROOM, mergeSnapshots, parseInterval, type AnalyticsReport, type AnalyticsSnapshot } from '../../protocol/index.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { Store } from '../store/store.js';
 import { ProjectAnalytics, type ViewerCaps } from './project-analytics.js';
@@ -13,6 +13,8 @@ export interface AnalyticsOptions {
   staleMs: number;
   /** What one connection may add to a bucket. */
   caps?: ViewerCaps;
+  /** This server process's id (the bus's), named in its snapshots so subscribers can sum processes. */
+  node?: string;
 }
 
 /** Default {@link AnalyticsOptions}. */
@@ -55,13 +57,18 @@ export class AnalyticsHub {
     return this.projects.get(project)?.snapshot(Date.now()) ?? this.projectOf(project).snapshot(Date.now());
   }
 
-  /** The stored series within `catchup` (`30m`, `6h`; at most 720 buckets, the newest) and the bucket in progress. */
+  /** The stored series within `catchup` (`30m`, `6h`; at most 720 buckets, the newest; the processes' buckets of one time summed) and this process's bucket in progress. */
   async read(project: string, catchup: string): Promise<{ series: AnalyticsSnapshot[]; now: AnalyticsSnapshot }> {
     const since = Date.now() - parseInterval(catchup);
     const room = `${project}/${ANALYTICS_ROOM}`;
     await this.registry.get(room)?.settled();
     const { records } = await this.store.replay(room, { createdSince: since }, { records: MAX_SERIES, bytes: 8 * 2 ** 20 });
-    const series = records.map((r) => (JSON.parse(r.json) as { data: AnalyticsSnapshot }).data);
+    const byTime = new Map<number, AnalyticsSnapshot[]>();
+    for (const r of records) {
+      const s = (JSON.parse(r.json) as { data: AnalyticsSnapshot }).data;
+      byTime.set(s.at, [...(byTime.get(s.at) ?? []), s]);
+    }
+    const series = [...byTime.values()].map(mergeSnapshots).sort((a, b) => a.at - b.at);
     return { series, now: this.now(project) };
   }
 
@@ -72,7 +79,7 @@ export class AnalyticsHub {
 
   private projectOf(project: string): ProjectAnalytics {
     let p = this.projects.get(project);
-    if (!p) this.projects.set(project, (p = new ProjectAnalytics(Date.now(), this.options.staleMs, this.options.caps)));
+    if (!p) this.projects.set(project, (p = new ProjectAnalytics(this.bucketOf(Date.now()), this.options.staleMs, this.options.caps, this.options.node)));
     return p;
   }
 
@@ -81,12 +88,19 @@ export class AnalyticsHub {
       const room = `${project}/${ANALYTICS_ROOM}`;
       if (now - analytics.bucketStart >= this.options.seriesMs) {
         const idle = analytics.idle;
-        const closed = analytics.roll(now);
+        const closed = analytics.roll(now, this.bucketOf(now));
         if (!idle) this.publish(room, closed, true);
       }
-      if ((this.registry.get(room)?.connections.size ?? 0) > 0) this.publish(room, analytics.snapshot(now), false);
+      // With other processes (a bus), their subscribers need this process's count too.
+      const subscribed = (this.registry.get(room)?.connections.size ?? 0) > 0;
+      if (subscribed || (this.options.node !== undefined && !analytics.idle)) this.publish(room, analytics.snapshot(now), false);
       else if (analytics.idle) this.projects.delete(project);
     }
+  }
+
+  /** Buckets start at multiples of `seriesMs` of the clock, so every process's buckets of one time line up. */
+  private bucketOf(now: number): number {
+    return Math.floor(now / this.options.seriesMs) * this.options.seriesMs;
   }
 
   private publish(room: string, snapshot: AnalyticsSnapshot, persist: boolean): void {

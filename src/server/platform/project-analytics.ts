@@ -51,11 +51,14 @@ export class ProjectAnalytics {
   private bucket: Bucket;
 
   constructor(
-    now: number,
+    /** Start of the first bucket. */
+    start: number,
     private readonly staleMs: number,
     private readonly caps: ViewerCaps = DEFAULT_CAPS,
+    /** This server process, named in its snapshots. */
+    private readonly node = '',
   ) {
-    this.bucket = emptyBucket(now);
+    this.bucket = emptyBucket(start);
   }
 
   /** Start (ms) of the bucket in progress. */
@@ -121,6 +124,8 @@ export class ProjectAnalytics {
     const b = this.bucket;
     return {
       at: now,
+      node: this.node,
+      watchers: b.watchers.size,
       concurrentViewers,
       plays: b.plays,
       avgWatchSeconds: b.watchers.size > 0 ? Math.round((b.watched / b.watchers.size) * 10) / 10 : 0,
@@ -130,10 +135,10 @@ export class ProjectAnalytics {
     };
   }
 
-  /** Closes the bucket in progress: its snapshot (dated at its start) for the series; a new one starts at `now`. */
-  roll(now: number): AnalyticsSnapshot {
+  /** Closes the bucket in progress: its snapshot (dated at its start) for the series; the next starts at `next`. */
+  roll(now: number, next: number): AnalyticsSnapshot {
     const closed = { ...this.snapshot(now), at: this.bucket.start };
-    this.bucket = emptyBucket(now);
+    this.bucket = emptyBucket(next);
     return closed;
   }
 }

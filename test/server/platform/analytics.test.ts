@@ -41,10 +41,10 @@ describe('live analytics', () => {
   });
 
   test('catch-up replays the stored buckets, then the live snapshots follow; REST answers the same series', async () => {
+    // Subscribed first, so it sees the bucket holding the plays stored (pushed as a stored record).
+    const first = await dashboard('other');
     const viewer = await TestClient.joined(server, 'other', PROJECT_ROOM);
     await viewer.publish(report('v1', { plays: 2, watched: 1, interactions: { poll: 3 } }), false);
-    // Wait until a bucket holding those plays is stored (its end is pushed as a stored record).
-    const first = await dashboard('other');
     await first.next((f) => f.type === 'msg' && f.persisted && snapshotOf(f).plays === 2);
     await first.close();
     const board = await dashboard('other', { catchup: '5m' });
