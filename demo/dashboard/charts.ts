@@ -4,6 +4,12 @@ import 'uplot/dist/uPlot.min.css';
 import type { AnalyticsSnapshot } from '../../src/protocol/platform.js';
 
 const ACCENT = '#2f6bff';
+
+/** The width inside a card's padding (uPlot draws at the size it is given). */
+function contentWidth(box: HTMLElement): number {
+  const style = getComputedStyle(box);
+  return Math.max(200, box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight));
+}
 const PLAYS = '#12b886';
 
 /** uPlot's options for one chart of the dashboard (time on x, one series). */
@@ -37,8 +43,8 @@ export class Charts {
     private readonly viewersBox: HTMLElement,
     private readonly playsBox: HTMLElement,
   ) {
-    this.viewers = new uPlot(options('Concurrent viewers', 'viewers', ACCENT, viewersBox.clientWidth, false), [[], []], viewersBox);
-    this.plays = new uPlot(options('Plays', 'plays', PLAYS, playsBox.clientWidth, true), [[], []], playsBox);
+    this.viewers = new uPlot(options('Concurrent viewers', 'viewers', ACCENT, contentWidth(viewersBox), false), [[], []], viewersBox);
+    this.plays = new uPlot(options('Plays', 'plays', PLAYS, contentWidth(playsBox), true), [[], []], playsBox);
     new ResizeObserver(() => this.resize()).observe(viewersBox);
   }
 
@@ -51,7 +57,7 @@ export class Charts {
   }
 
   private resize(): void {
-    this.viewers.setSize({ width: this.viewersBox.clientWidth, height: 220 });
-    this.plays.setSize({ width: this.playsBox.clientWidth, height: 220 });
+    this.viewers.setSize({ width: contentWidth(this.viewersBox), height: 220 });
+    this.plays.setSize({ width: contentWidth(this.playsBox), height: 220 });
   }
 }

@@ -21,16 +21,30 @@ export class Platform {
   }
 
   /**
+   * What a client may send in the project room, by the key of its ephemeral publish's data:
+   * `{ analytics: [...] }` today. This is the seam for what travels per project rather than per
+   * widget: watch-together control is meant to be the next entry (`watch`), answered here, so
+   * it rides the player's one connection.
+   */
+  private readonly handlers: Record<string, (conn: Connection, data: unknown) => void> = {
+    analytics: (conn, data) => this.analytics.ingest(conn.project, conn, readReports(data), (fn) => conn.ws.once('close', fn)),
+  };
+
+  /**
    * A publish into a reserved room, answered here (true), or false for any other room. The
-   * project room takes ephemeral analytics reports, acked and never relayed; nothing else may be
-   * published in either room from a client (notifications come from the server API).
+   * project room takes the ephemeral messages of {@link handlers}, acked and never relayed;
+   * nothing else may be published in either room from a client (notifications come from the
+   * server API).
    */
   intercept(conn: Connection, frame: PublishFrame): boolean {
     const room = conn.roomName.plain;
     if (room !== PROJECT_ROOM && room !== ANALYTICS_ROOM) return false;
     try {
-      if (room === ANALYTICS_ROOM || frame.persist) throw new VidgetError(ErrorCode.Forbidden, `clients publish only ephemeral analytics reports in ${PROJECT_ROOM}`);
-      this.analytics.ingest(conn.project, conn, readReports(frame.data), (fn) => conn.ws.once('close', fn));
+      if (room === ANALYTICS_ROOM || frame.persist) throw new VidgetError(ErrorCode.Forbidden, `clients publish only ephemeral messages (${Object.keys(this.handlers).join(', ')}) in ${PROJECT_ROOM}`);
+      const kind = typeof frame.data === 'object' && frame.data !== null && !Array.isArray(frame.data) ? Object.keys(frame.data)[0] : undefined;
+      const handler = kind !== undefined && Object.hasOwn(this.handlers, kind) ? this.handlers[kind]! : undefined;
+      if (!handler) throw new VidgetError(ErrorCode.BadFrame, `the project room takes { ${Object.keys(this.handlers).join(' | ')}: … } messages`);
+      handler(conn, frame.data);
       conn.send({ type: 'ack', cid: frame.cid, persisted: false, record: { id: 0, client_id: conn.clientId, created: Date.now(), username: conn.username, data: null } });
     } catch (error) {
       const e = error instanceof VidgetError ? error : new VidgetError(ErrorCode.BadFrame, 'bad analytics report');
