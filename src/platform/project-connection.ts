@@ -25,7 +25,8 @@ const BATCH_MS = 250;
  * while the page is hidden, `failed`), reconnects with backoff and resumes from its cursor: the
  * project's video notifications come out as `video` events, live and, after a drop, those it
  * missed, in order (at most the server's replay, 1,000). Players' analytics go up as ephemeral
- * publishes, batched; none waits on the network, and none is kept while offline.
+ * publishes, batched; none waits on the network; while offline each player's counts are merged
+ * into one report, sent on the reconnect.
  *
  * Watch-together control is meant to travel on this connection later, as another kind of
  * report in `_project` that the server's platform answers (see the README).
@@ -41,7 +42,11 @@ export class ProjectConnection extends EventTarget {
     super();
     this.socket = new WidgetSocket({ host: options.server, project: options.project, widgetId: PROJECT_ROOM, maxFill: 0, ...(options.token ? { token: options.token } : {}), ...options.socket });
     this.socket.addEventListener('message', (e) => this.onRecord(e));
-    this.socket.addEventListener('statechange', (e) => this.dispatchEvent(new CustomEvent('statechange', { detail: { state: e.state, previous: e.previous } })));
+    this.socket.addEventListener('statechange', (e) => {
+      // Reports held while not connected go as soon as it is.
+      if (e.state === 'running') this.flush();
+      this.dispatchEvent(new CustomEvent('statechange', { detail: { state: e.state, previous: e.previous } }));
+    });
     // Failures are the state's to tell (`failed`, `reconnecting`); the page carries on without it.
     this.socket.onError = () => {};
   }
@@ -64,7 +69,7 @@ export class ProjectConnection extends EventTarget {
     this.slots[slot] = undefined;
   }
 
-  /** Queues a player's report; reports of one batch go in one ephemeral publish, dropped if not connected. */
+  /** Queues a player's report; reports of one batch go in one ephemeral publish (held, merged, while not connected). */
   report(report: AnalyticsReport): void {
     const earlier = this.pending.get(report.slot);
     this.pending.set(report.slot, earlier ? merge(earlier, report) : report);
@@ -85,11 +90,13 @@ export class ProjectConnection extends EventTarget {
     return true;
   }
 
+  /** Sends what is queued; while not connected it stays, one merged report per player (a count, not a log). */
   private flush(): void {
+    clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.pending.size === 0 || this.socket.state !== 'running') return;
     const batch = [...this.pending.values()];
     this.pending.clear();
-    if (batch.length === 0 || this.socket.state !== 'running') return;
     this.socket.publish({ analytics: batch } as unknown as Json).catch(() => {});
   }
 

@@ -17,7 +17,7 @@ const PAGE = `
   </main>`;
 const FEED = widgetEl('feed');
 /** The feed's items as text, `|`-joined, with `[x]` for the disabled ones. */
-const ITEMS = `[...(${FEED}?.shadowRoot?.querySelectorAll('button') ?? [])].map((b) => (b.disabled ? '[x]' : '') + b.innerText.replace(/\\s+/g, ' ').trim()).join('|')`;
+const ITEMS = `[...(${FEED}?.shadowRoot?.querySelectorAll('button') ?? [])].map((b) => (b.disabled ? '[x]' : '') + b.querySelector('.title').textContent + ' ' + (b.querySelector('.badge')?.textContent ?? '')).join('|')`;
 const shows = (page: Page, expected: string) =>
   page.waitForFunction(`${ITEMS} === ${JSON.stringify(expected)}`, null, { timeout: 10_000 }).catch(async (error: Error) => {
     throw new Error(`${error.message}; the feed shows ${JSON.stringify(await page.evaluate(ITEMS))}, wanted ${JSON.stringify(expected)}`);
