@@ -4,10 +4,22 @@
 // past series, then continues live.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { builtDemo } from '../helpers/built-page.js';
 import { TEST_API_KEY } from '../server/helpers.js';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** axe-core over a page: its WCAG 2.1 A/AA violations, by id. */
+async function violations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  const result = (await page.evaluate(
+    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }).then((r) => r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ') + ' ' + (n.any[0]?.message ?? '')).join('; ')))`,
+  )) as string[];
+  return result;
+}
 
 const WATCH = `<!doctype html><html lang="en"><meta charset="utf-8"><title>watch</title>
 <script type="module" src="/vidget.js"></script>
@@ -68,5 +80,7 @@ test('analytics dashboard: concurrent viewers, pauses in the series, a closed pa
   const phone = await open(`analytics.html?project=site&catchup=5m&key=${TEST_API_KEY}`, { width: 390, height: 844 });
   await waitFor(phone, `${VIEWERS_SERIES}.includes(3)`, 'the phone dashboard');
   await phone.screenshot({ path: 'test-results/analytics-390.png', fullPage: true });
+  assert.deepEqual(await violations(board), [], 'axe-core at 1280 px');
+  assert.deepEqual(await violations(phone), [], 'axe-core at 390 px');
   for (const v of viewers.slice(1)) await v.context().close();
 });

@@ -3,10 +3,13 @@
 // them; a click plays the video in that player and its widgets follow the video's config.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { builtPage, widgetEl } from '../helpers/built-page.js';
 import { TEST_API_KEY } from '../server/helpers.js';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 const PAGE = `
   <main style="max-width: 960px; margin: 16px auto; font-family: system-ui">
@@ -49,6 +52,13 @@ test('feed: created, processed, live and deleted videos show on every page live;
   await a!.screenshot({ path: 'test-results/feed-1280.png' });
   await b!.setViewportSize({ width: 390, height: 844 });
   await b!.screenshot({ path: 'test-results/feed-390.png', fullPage: true });
+  for (const p of [a!, b!]) {
+    await p.addScriptTag({ path: AXE });
+    const found = await p.evaluate(
+      `axe.run({ fromShadowDom: ['vidget-player', '.vidget-widget[data-widget-id="next"]'] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }).then((r) => ({ violations: r.violations.map((v) => v.id + ": " + v.nodes.map((n) => (n.any[0]?.message ?? "") + " " + n.html.slice(0, 80)).join("; ")), passes: r.passes.length }))`,
+    );
+    assert.deepEqual(found, { violations: [], passes: (found as { passes: number }).passes }, 'axe-core: no WCAG 2.1 A/AA violations in the feed');
+  }
 
   // The video's own widget list (served by the page's site; here routed by the browser).
   await a!.route('**/demo2-widgets.json', (route) =>

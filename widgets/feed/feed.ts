@@ -40,7 +40,7 @@ export class VidgetFeed extends VidgetWidget {
     .thumb { width: 4.5em; aspect-ratio: 16 / 9; border-radius: 4px; background: linear-gradient(135deg, #345, #123); object-fit: cover; display: grid; place-items: center; color: rgb(255 255 255 / 0.75); font-size: 0.9em; }
     .title { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .badge { display: inline-block; font-size: 0.78em; margin-top: 0.15em; color: #ccd; }
-    .badge.live { color: #ff6b6b; font-weight: 700; }
+    .badge.live { color: #ff9a9a; font-weight: 700; }
     .badge.processing { color: #fd8; }
     .empty { margin: 0; opacity: 0.8; }
   `,
