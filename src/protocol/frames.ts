@@ -89,6 +89,8 @@ export interface ResultFrame {
   rid: string;
   records: VidgetRecord[];
   total: number;
+  /** `total` is a lower bound: the store stopped counting there (PostgreSQL, past 10,000 matches). */
+  totalExact?: false;
   groups?: SearchGroup[];
   /** More groups exist than were sent (at most 1,000, and at most the answer's byte cap). */
   groupsTruncated?: true;
