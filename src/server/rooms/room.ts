@@ -38,6 +38,11 @@ export interface RoomOptions {
   bus?: Bus;
   /** Connection counts over every node, when there are several. */
   presence?: PresenceStore;
+  /**
+   * Called when the room becomes idle after work that outlived its last connection (publishes
+   * being stored, records waiting in the order gate), so the registry can drop it then.
+   */
+  onIdle?: (room: Room) => void;
 }
 
 /** Storage quotas: records and bytes (of `data` as JSON) per room and per project. */
@@ -182,6 +187,7 @@ export class Room {
         async (afterId, max) => (await this.store.replay(this.name, { afterId }, { records: max, bytes: Infinity })).records,
         (record) => this.fanOut(record.id, record.client_id, record.json, true),
         (error) => this.options.onError(error),
+        () => this.checkIdle(),
       );
     } else {
       this.reserved = info.lastId;
@@ -396,7 +402,12 @@ export class Room {
       }
     } finally {
       this.flushing = false;
+      this.checkIdle();
     }
+  }
+
+  private checkIdle(): void {
+    if (this.idle && !this.disposed) this.options.onIdle?.(this);
   }
 
   private async deliver(batch: Pending[]): Promise<void> {
