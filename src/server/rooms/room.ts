@@ -38,6 +38,11 @@ export interface RoomOptions {
   bus?: Bus;
   /** Connection counts over every node, when there are several. */
   presence?: PresenceStore;
+  /**
+   * Called when the room becomes idle after work that outlived its last connection (publishes
+   * being stored, records waiting in the order gate), so the registry can drop it then.
+   */
+  onIdle?: (room: Room) => void;
 }
 
 /** Storage quotas: records and bytes (of `data` as JSON) per room and per project. */
@@ -113,7 +118,7 @@ const recordJson = (r: VidgetRecord, dataJson: string): string =>
 /** Searches one connection may have waiting or running; more are refused with `rate_limited`. */
 const MAX_SEARCHES_PER_CONNECTION = 8;
 
-const encodeMsg = (record: string, persisted: boolean, own: boolean): Buffer => Buffer.from(`{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`);
+const encodeMsg = (record: string, persisted: boolean, own: boolean): string => `{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`;
 const framedMsg = (record: string, persisted: boolean, own: boolean): FramedMessage => new FramedMessage(encodeMsg(record, persisted, own));
 
 /**
@@ -182,6 +187,7 @@ export class Room {
         async (afterId, max) => (await this.store.replay(this.name, { afterId }, { records: max, bytes: Infinity })).records,
         (record) => this.fanOut(record.id, record.client_id, record.json, true),
         (error) => this.options.onError(error),
+        () => this.checkIdle(),
       );
     } else {
       this.reserved = info.lastId;
@@ -284,7 +290,10 @@ export class Room {
     // on one process when nothing is ahead of it in the pipeline, so the room's order holds; with
     // a shared store always (it is not ordered against stored records across nodes), so it keeps
     // flowing while PostgreSQL is slow or away.
-    if (!frame.persist && this.ephemeralNow() && !this.recent.has(`${conn.clientId}\n${frame.cid}`)) return this.sendEphemeral(conn, frame);
+    if (!frame.persist && this.ephemeralNow()) {
+      const key = `${conn.clientId}\n${frame.cid}`;
+      if (!this.recent.has(key)) return this.sendEphemeral(conn, frame, key);
+    }
     const seq = ++this.accepted;
     this.lastPublish.set(conn, seq);
     this.pending.push({ conn, frame, seq });
@@ -363,7 +372,7 @@ export class Room {
   }
 
   private tellRemoved(ids: number[], by?: Connection, rid?: string): void {
-    const frame = new FramedMessage(Buffer.from(JSON.stringify({ type: 'deleted', ids })));
+    const frame = new FramedMessage(JSON.stringify({ type: 'deleted', ids }));
     for (const conn of this.connections) if (conn !== by || rid === undefined) conn.send(frame);
     if (by && rid !== undefined) by.send({ type: 'deleted', ids, rid });
   }
@@ -393,7 +402,12 @@ export class Room {
       }
     } finally {
       this.flushing = false;
+      this.checkIdle();
     }
+  }
+
+  private checkIdle(): void {
+    if (this.idle && !this.disposed) this.options.onIdle?.(this);
   }
 
   private async deliver(batch: Pending[]): Promise<void> {
@@ -517,9 +531,8 @@ export class Room {
     this.spareTop = undefined;
   }
 
-  private sendEphemeral(conn: Publisher, frame: PublishFrame): void {
+  private sendEphemeral(conn: Publisher, frame: PublishFrame, key: string): void {
     this.useSpare(1);
-    const key = `${conn.clientId}\n${frame.cid}`;
     const dataJson = JSON.stringify(frame.data);
     const record: VidgetRecord = { id: ++this.info.lastId, client_id: conn.clientId, created: Date.now(), username: conn.username, data: frame.data };
     this.remember(key, record, false);
@@ -627,7 +640,8 @@ export class Room {
       if (conn.clientId === record.client_id) conn.sendRecord(record.id, (own ??= framedMsg(json, persisted, true)));
       else conn.sendRecord(record.id, (frame ??= framedMsg(json, persisted, false)));
     }
-    publisher.sendAck(record.id, `{"type":"ack","cid":${JSON.stringify(cid)},"persisted":${persisted},"record":${json}}`);
+    // cid is [A-Za-z0-9_-] (validated): quoted as is.
+    publisher.sendAck(record.id, `{"type":"ack","cid":"${cid}","persisted":${persisted},"record":${json}}`);
   }
 
   private remember(key: string, record: VidgetRecord, persisted: boolean): void {
@@ -682,7 +696,7 @@ export class Room {
   private sendPresence(count: number): void {
     const changed = count !== this.lastCount;
     this.lastCount = count;
-    const frame = new FramedMessage(Buffer.from(`{"type":"presence","count":${count}}`));
+    const frame = new FramedMessage(`{"type":"presence","count":${count}}`);
     for (const conn of this.connections) {
       if (changed || !conn.presenceSent) {
         conn.presenceSent = true;

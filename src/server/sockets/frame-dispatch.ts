@@ -8,8 +8,8 @@ import type { Projects } from '../trust/projects.js';
 /** What dispatching a frame needs besides the connection. */
 export interface DispatchContext {
   maxFrameBytes: number;
-  /** Takes a token from the address's and the project's buckets. */
-  shared: () => boolean;
+  /** Takes a token from the connection's address's and project's buckets. */
+  shared: (conn: Connection) => boolean;
   projects: Projects;
   /** Answers publishes into the platform's reserved rooms (analytics reports). */
   platform?: { intercept(conn: Connection, frame: PublishFrame): boolean };

@@ -14,7 +14,7 @@ import { decodeSegment, parseTarget, type RequestTarget } from '../http/request-
 import type { Limiter } from '../limits/limiter.js';
 import { Connection, type ConnectionLimits } from '../rooms/connection.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
-import { dispatchFrame } from './frame-dispatch.js';
+import { dispatchFrame, type DispatchContext } from './frame-dispatch.js';
 import { startHeartbeat } from './heartbeat.js';
 
 /** What the WebSocket side needs from the server. */
@@ -68,11 +68,13 @@ export class SocketServer {
     this.onPong = function (this: WebSocket) {
       self.connectionOf.get(this)!.alive = true;
     };
+    // One context for every frame (nothing allocated per message).
+    const dispatch: DispatchContext = { maxFrameBytes: options.maxFrameBytes, shared: (conn) => options.limiter.frame(conn.ip, conn.project), projects: options.projects, platform: options.platform };
     this.onMessage = function (this: WebSocket, data: RawData, isBinary: boolean) {
       const conn = self.connectionOf.get(this)!;
       conn.alive = true;
       if (conn.expired) return conn.close(CloseCode.TokenExpired, 'token has expired');
-      dispatchFrame(conn, data, isBinary, { maxFrameBytes: options.maxFrameBytes, shared: () => options.limiter.frame(conn.ip, conn.project), projects: options.projects, platform: options.platform });
+      dispatchFrame(conn, data, isBinary, dispatch);
     };
     this.onClose = function (this: WebSocket) {
       self.closed(self.connectionOf.get(this)!);
