@@ -29,7 +29,7 @@ export default defineConfig(({ mode }) =>
               manualChunks: (id: string) =>
                 /\/partysocket\//.test(id)
                   ? 'partysocket'
-                  : /\/widgets\/|\/sandbox-|\/src\/platform\/|\/socket\/(transport|offline-queue|client-id)\.|\/protocol\/query\./.test(id)
+                  : /\/widgets\/|\/sandbox-|\/src\/platform\/|\/protocol\/platform\.|\/socket\/(transport|offline-queue|client-id)\.|\/protocol\/query\./.test(id)
                     ? undefined
                     : 'vidget-core',
             },

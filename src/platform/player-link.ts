@@ -8,8 +8,9 @@ import { acquireProjectConnection, releaseProjectConnection, type ConnectionStat
 export interface PlayerLinkTarget {
   readonly video: HTMLVideoElement;
   readonly connection: { server: string; project: string; token?: string };
-  /** The id its video is counted under. */
-  analyticsVideoId(): string;
+  /** The `<video>`'s id, and the project video loaded with `loadVideo`, if any. */
+  readonly videoId: string;
+  readonly currentVideo: Video | undefined;
   emit(name: string, ...args: unknown[]): void;
 }
 
@@ -34,7 +35,7 @@ export function linkPlayer(player: PlayerLinkTarget, widgetRoot: EventTarget | u
   connection.addEventListener('video', (e) => emitNotification(player, (e as CustomEvent<VideoNotification>).detail), { signal });
   if (connection.state !== 'stopped') onState(connection.state, 'stopped');
   const slot = connection.takeSlot(player);
-  const reporter = slot === undefined ? undefined : new AnalyticsReporter(player.video, connection, slot, () => player.analyticsVideoId(), widgetRoot);
+  const reporter = slot === undefined ? undefined : new AnalyticsReporter(player.video, connection, slot, () => analyticsVideoId(player), widgetRoot);
   return () => {
     off.abort();
     reporter?.stop();
@@ -42,6 +43,12 @@ export function linkPlayer(player: PlayerLinkTarget, widgetRoot: EventTarget | u
     releaseProjectConnection(connection);
     onState('stopped', connection.state === 'stopped' ? 'running' : connection.state);
   };
+}
+
+/** The id a player's video is counted under in analytics: the project video's, else the `<video>`'s id, else `default`. */
+function analyticsVideoId(player: PlayerLinkTarget): string {
+  const id = player.currentVideo?.id ?? player.videoId;
+  return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : 'default';
 }
 
 /** The seed's payloads: `{ video }`, `{ videoId, changes }`, `{ videoId }`. */

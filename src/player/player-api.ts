@@ -172,12 +172,6 @@ export class PlayerApi {
       .catch((error: unknown) => console.error('vidget: the project connection could not load', error));
   }
 
-  /** The id this player's video is counted under in analytics: the project video's, else the `<video>`'s id, else `default`. */
-  analyticsVideoId(): string {
-    const id = this.currentVideo?.id ?? this.videoId;
-    return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : 'default';
-  }
-
   /** The project's videos (what the project lets its viewers read); rejects with a `VidgetError`. */
   async videos(): Promise<Video[]> {
     return (await import('../platform/player-link.js')).fetchVideos(this.connection);
