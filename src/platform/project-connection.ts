@@ -45,7 +45,7 @@ export class ProjectConnection extends EventTarget {
     this.socket.addEventListener('statechange', (e) => {
       // Reports held while not connected go as soon as it is.
       if (e.state === 'running') this.flush();
-      this.dispatchEvent(new CustomEvent('statechange', { detail: { state: e.state, previous: e.previous } }));
+      this.dispatchEvent(new CustomEvent<ConnectionStateDetail>('statechange', { detail: { state: e.state, previous: e.previous, code: e.code, reason: e.reason } }));
     });
     // Failures are the state's to tell (`failed`, `reconnecting`); the page carries on without it.
     this.socket.onError = () => {};
@@ -148,4 +148,4 @@ export function openProjectConnections(): number {
 }
 
 /** The `statechange` detail of a project connection. */
-export type ConnectionStateDetail = { state: SocketState; previous: SocketState };
+export type ConnectionStateDetail = { state: SocketState; previous: SocketState; code?: number | undefined; reason?: string | undefined };

@@ -54,7 +54,7 @@ export class AnalyticsHub {
 
   /** The bucket in progress of `project` on this node. */
   now(project: string): AnalyticsSnapshot {
-    return this.projects.get(project)?.snapshot(Date.now()) ?? this.projectOf(project).snapshot(Date.now());
+    return this.projectOf(project).snapshot(Date.now());
   }
 
   /** The stored series within `catchup` (`30m`, `6h`; at most 720 buckets, the newest; the processes' buckets of one time summed) and this process's bucket in progress. */

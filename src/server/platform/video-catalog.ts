@@ -3,6 +3,8 @@ import { ErrorCode, PROJECT_ROOM, VidgetError, validateQuery, type Video, type V
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { SearchResult, Store } from '../store/store.js';
 
+/** Projects whose lists are kept in memory (least recently used out past it; read again from the store when needed). */
+const MAX_PROJECTS = 1000;
 /** Most videos a project may hold (a list is answered whole). */
 const MAX_VIDEOS = 10_000;
 
@@ -93,7 +95,14 @@ export class VideoCatalog {
 
   private stateOf(project: string): ProjectVideos {
     let state = this.projects.get(project);
-    if (!state) this.projects.set(project, (state = { videos: new Map(), lastId: 0, loaded: false, tail: Promise.resolve() }));
+    if (state) {
+      // Most recently used last, so the first is the one to let go when there are too many.
+      this.projects.delete(project);
+      this.projects.set(project, state);
+      return state;
+    }
+    this.projects.set(project, (state = { videos: new Map(), lastId: 0, loaded: false, tail: Promise.resolve() }));
+    if (this.projects.size > MAX_PROJECTS) this.projects.delete(this.projects.keys().next().value!);
     return state;
   }
 
