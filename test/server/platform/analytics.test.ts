@@ -82,6 +82,22 @@ describe('live analytics', () => {
     await board.close();
   });
 
+  test('a viewer that goes silent without closing (a frozen tab, a cut network) stops counting after staleMs', async (t) => {
+    const quiet = await startServer({ projects: openProjects({}, ['site']), analytics: { seriesMs: 60_000, pushMs: 100, staleMs: 600 } });
+    t.after(() => quiet.close());
+    const board = await TestClient.joined(quiet, 'site', ANALYTICS_ROOM, { token: analyticsToken('site') });
+    const viewer = await TestClient.joined(quiet, 'site', PROJECT_ROOM);
+    await viewer.publish(report('talk'), false);
+    await live(board, (s) => s.concurrentViewers === 1);
+    const silentFrom = Date.now();
+    await live(board, (s) => s.concurrentViewers === 0);
+    const ms = Date.now() - silentFrom;
+    t.diagnostic(`a silent viewer stopped counting after ${ms} ms (staleMs 600, pushMs 100)`);
+    assert.equal(viewer.ws.readyState, viewer.ws.OPEN, 'dropped while its socket is still open');
+    await viewer.close();
+    await board.close();
+  });
+
   test('a flooding or lying client weighs one viewer and its caps, never more', async () => {
     const board = await dashboard('flood');
     const liar = await TestClient.joined(server, 'flood', PROJECT_ROOM);
