@@ -69,4 +69,14 @@ test('feed: created, processed, live and deleted videos show on every page live;
   await a!.waitForFunction(`${widgetEl('chapters')}?.shadowRoot?.textContent.includes('Demo chapters')`, null, { timeout: 10_000 });
   assert.equal(await a!.evaluate(`!!${FEED}`), false, "the feed is not in the new video's list");
   assert.equal(await b!.evaluate(`document.querySelector('video').src.endsWith('/clip.webm')`), true, 'the other page plays on');
+
+  // The server goes away: the feed says so and keeps its list; back, it has what changed meanwhile.
+  const NOTE = `${FEED}?.shadowRoot?.querySelector('.conn')?.textContent`;
+  await page.stop();
+  await b!.waitForFunction(`${NOTE} === 'reconnecting…'`, null, { timeout: 10_000 });
+  await shows(b!, 'Town hall ● Live now|Product demo 1:35');
+  await page.start();
+  await api('videos/town', 'PATCH', { status: 'ended' });
+  await shows(b!, 'Town hall Ended|Product demo 1:35');
+  await b!.waitForFunction(`${NOTE} === ''`, null, { timeout: 10_000 });
 });
