@@ -1,6 +1,6 @@
-import { ANALYTICS_ROOM, mergeSnapshots, parseInterval, type AnalyticsReport, type AnalyticsSnapshot } from '../../protocol/index.js';
+import { ANALYTICS_ROOM, MAX_CATCHUP_MS, mergeSnapshots, parseInterval, validateQuery, type AnalyticsReport, type AnalyticsSnapshot } from '../../protocol/index.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
-import type { Store } from '../store/store.js';
+import type { SearchResult, Store } from '../store/store.js';
 import { ProjectAnalytics, type ViewerCaps } from './project-analytics.js';
 
 /** Options of the live analytics (`createServer({ analytics })`). */
@@ -15,6 +15,8 @@ export interface AnalyticsOptions {
   caps?: ViewerCaps;
   /** This server process's id (the bus's), named in its snapshots so subscribers can sum processes. */
   node?: string;
+  /** How long stored buckets are kept (older ones are deleted, at most hourly). Default 30 days, the longest catch-up. */
+  keepMs?: number;
 }
 
 /** Default {@link AnalyticsOptions}. */
@@ -33,6 +35,8 @@ export class AnalyticsHub {
   private readonly projects = new Map<string, ProjectAnalytics>();
   private readonly timer: NodeJS.Timeout;
   private readonly watched = new WeakSet<object>();
+  /** When each project's old buckets were last deleted. */
+  private readonly pruned = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -90,12 +94,32 @@ export class AnalyticsHub {
         const idle = analytics.idle;
         const closed = analytics.roll(now, this.bucketOf(now));
         if (!idle) this.publish(room, closed, true);
+        this.pruneSoon(project, now);
       }
       // With other processes (a bus), their subscribers need this process's count too.
       const subscribed = (this.registry.get(room)?.connections.size ?? 0) > 0;
       if (subscribed || (this.options.node !== undefined && !analytics.idle)) this.publish(room, analytics.snapshot(now), false);
-      else if (analytics.idle) this.projects.delete(project);
+      else if (analytics.idle) {
+        this.projects.delete(project);
+        this.pruned.delete(project);
+      }
     }
+  }
+
+  /** Deletes the project's buckets older than `keepMs` (a page at a time), at most once per min(1 h, keepMs). */
+  private pruneSoon(project: string, now: number): void {
+    const keepMs = this.options.keepMs ?? MAX_CATCHUP_MS;
+    if (now - (this.pruned.get(project) ?? 0) < Math.min(3_600_000, keepMs)) return;
+    this.pruned.set(project, now);
+    const room = `${project}/${ANALYTICS_ROOM}`;
+    const query = validateQuery({ filters: [{ field: 'created', operator: '<', value: now - keepMs }], sortField: 'id', limit: 1000 });
+    this.store
+      .search(room, query)
+      .then(async (bytes) => {
+        const ids = (JSON.parse(Buffer.from(bytes).toString('utf8')) as SearchResult).records.map((r) => r.id);
+        if (ids.length > 0) await this.registry.removed(room, await this.store.delete(room, ids));
+      })
+      .catch(this.onError);
   }
 
   /** Buckets start at multiples of `seriesMs` of the clock, so every process's buckets of one time line up. */

@@ -98,6 +98,22 @@ describe('live analytics', () => {
     await board.close();
   });
 
+  test('stored buckets older than keepMs are deleted, so the series stays bounded', async (t) => {
+    const short = await startServer({ projects: openProjects({}, ['site']), analytics: { seriesMs: 100, pushMs: 50, staleMs: 60_000, keepMs: 300 } });
+    t.after(() => short.close());
+    const board = await TestClient.joined(short, 'site', ANALYTICS_ROOM, { token: analyticsToken('site') });
+    const viewer = await TestClient.joined(short, 'site', PROJECT_ROOM);
+    await viewer.publish(report('talk'), false);
+    // 30 buckets stored one after another (the viewer keeps each non-empty).
+    await board.next((f) => f.type === 'msg' && f.persisted && board.frames.filter((g) => g.type === 'msg' && g.persisted).length >= 30);
+    const res = await fetch(`${short.url}/api/projects/site/analytics?catchup=1h`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } });
+    const { series } = (await res.json()) as { series: AnalyticsSnapshot[] };
+    t.diagnostic(`${series.length} buckets kept of 30 stored`);
+    assert.ok(series.length > 0 && series.length < 20, `old buckets deleted: ${series.length} kept`);
+    await viewer.close();
+    await board.close();
+  });
+
   test('a flooding or lying client weighs one viewer and its caps, never more', async () => {
     const board = await dashboard('flood');
     const liar = await TestClient.joined(server, 'flood', PROJECT_ROOM);
