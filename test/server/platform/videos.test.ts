@@ -3,7 +3,7 @@
 // that was away, and the list is that log folded.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCode, PROJECT_ROOM, type Video, type VideoNotification } from '../../../src/protocol/index.js';
+import { CloseCode, ErrorCode, PROJECT_ROOM, type Video, type VideoNotification } from '../../../src/protocol/index.js';
 import { PostgresStore, type Store, type VidgetServer } from '../../../src/server/index.js';
 import { TEST_API_KEY, TestClient, openProjects, startServer } from '../helpers.js';
 import { DATABASE_URL, dropSchema, freshSchema, postgresMissing } from '../services.js';
@@ -80,6 +80,16 @@ for (const kind of STORES)
       const missed = back.frames.filter((f) => f.type === 'msg').map((f) => (f.type === 'msg' ? (f.record.data as unknown as VideoNotification).event : ''));
       assert.deepEqual(missed, ['videoUpdated', 'videoDeleted']);
       await back.close();
+    });
+
+    test('on a project with signed rooms the project room needs no signature; other rooms still do', async (t) => {
+      const signed = await startServer({ projects: openProjects({ signedRooms: true }, ['signed']) });
+      t.after(() => signed.close());
+      const player = await TestClient.joined(signed, 'signed', PROJECT_ROOM);
+      assert.ok(player.frames.some((f) => f.type === 'hello'));
+      const widget = await TestClient.connect(signed, 'signed', 'chat');
+      assert.equal((await widget.closed).code, CloseCode.Forbidden);
+      await player.close();
     });
 
     test("bad bodies get a clear error; another project's videos are not reachable; a viewer cannot write", async () => {
