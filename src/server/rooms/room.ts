@@ -474,9 +474,11 @@ export class Room {
     const toStore = items.filter((i) => i.persisted && i.outcome === 'new');
     if (toStore.length === 0) return true;
     try {
+      const { roomRecords, roomBytes } = this.options.quota;
       const results = await this.store.append(
         this.name,
         toStore.map((i) => ({ ...i.record!, cid: i.cid, dataJson: i.dataJson!, user_id: i.conn.identity.userId })),
+        { records: roomRecords, bytes: roomBytes },
       );
       results.forEach((result, n) => {
         const item = toStore[n]!;
@@ -491,8 +493,15 @@ export class Room {
           }
           return;
         }
-        // Stored before this room remembered it (an earlier process, or the memo forgot it).
         this.count(-1, -item.bytes);
+        this.forget(item.key);
+        if ('overQuota' in result) {
+          // Other nodes filled the room meanwhile: this node counts it full from now on.
+          this.info.usage.records = Math.max(this.info.usage.records, roomRecords);
+          item.outcome = 'over-quota';
+          return;
+        }
+        // Stored before this room remembered it (an earlier process, or the memo forgot it).
         item.record = result.existing;
         item.outcome = 'duplicate';
         this.remember(item.key, result.existing, true);

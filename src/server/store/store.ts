@@ -53,7 +53,15 @@ export type AppendResult =
       /** A {@link Store.shared} store's id of the room's stored record before this one (0 if none): nodes deliver in this chain. */
       prev?: number;
     }
-  | { stored: false; existing: VidgetRecord };
+  | { stored: false; existing: VidgetRecord }
+  /** Refused by the room's quota (a {@link Store.shared} store checks it as it appends). */
+  | { stored: false; overQuota: true };
+
+/** What a room may hold: a shared store keeps an append within it, whichever node appends. */
+export interface RoomLimits {
+  records: number;
+  bytes: number;
+}
 
 /** Which stored records a catch-up replays. */
 export type ReplayFrom = { afterId: number } | { createdSince: number };
@@ -107,7 +115,7 @@ export interface Store {
   /** Opens (creating if new) a room and reports its epoch and last id. */
   openRoom(room: RoomName): Promise<RoomInfo>;
   /** Stores records in one transaction, in order; duplicates of `(room, client_id, cid)` are not stored. */
-  append(room: RoomName, records: StoredRecord[]): Promise<AppendResult[]>;
+  append(room: RoomName, records: StoredRecord[], limits?: RoomLimits): Promise<AppendResult[]>;
   /** The stored record a client published with `cid`, if it is (still) stored. */
   lookup(room: RoomName, clientId: string, cid: string): Promise<VidgetRecord | undefined>;
   /** The newest records after a position within `limit`, oldest first; `truncated` if there were more. */
