@@ -179,7 +179,7 @@ export class Room {
     this.project = project;
     if (this.store.shared) {
       // Ephemeral ids come from blocks taken ahead (so they flow while the store is away); stored ones from the store.
-      this.reserved = await this.store.takeIds!(this.name, ID_BLOCK);
+      this.reserved = await this.store.takeIds(this.name, ID_BLOCK);
       this.info.lastId = this.reserved - ID_BLOCK;
       this.lastStoredId = info.lastRecord ?? 0;
       this.gate = new OrderGate(
@@ -545,14 +545,14 @@ export class Room {
     const dataJson = JSON.stringify(frame.data);
     const record: VidgetRecord = { id: ++this.info.lastId, client_id: conn.clientId, created: Date.now(), username: conn.username, data: frame.data };
     this.remember(key, record, false);
-    if (this.store.shared) this.takeSpareBlock();
+    this.takeSpareBlock();
     this.answer({ conn, cid: frame.cid, key, persisted: false, record, json: recordJson(record, dataJson), bytes: 0, outcome: 'new' }, false);
   }
 
   /** Half-way through a block of ephemeral ids, the next is taken, so the node rarely waits for one. */
   private takeSpareBlock(): void {
-    if (this.spare !== undefined || this.reserved - this.info.lastId > ID_BLOCK / 2) return;
-    this.spare = this.store.takeIds!(this.name, ID_BLOCK).catch((error: unknown) => {
+    if (!this.store.shared || this.spare !== undefined || this.reserved - this.info.lastId > ID_BLOCK / 2) return;
+    this.spare = this.store.takeIds(this.name, ID_BLOCK).catch((error: unknown) => {
       this.spare = undefined; // tried again on the next message
       this.options.onError(error);
       return undefined;
@@ -619,7 +619,7 @@ export class Room {
     if (this.store.shared) {
       // A block no other node hands out; ids within it increase on this node only.
       const size = Math.max(n, ID_BLOCK);
-      this.reserved = await this.store.takeIds!(this.name, size);
+      this.reserved = await this.store.takeIds(this.name, size);
       this.info.lastId = this.reserved - size;
       return;
     }

@@ -8,7 +8,7 @@ import { PgParams, pgField, pgGroup, pgKey, pgOrder, pgPageSegments, pgRoom, pgW
 import { MAX_GROUPS } from './record-reader.js';
 import { RoomIdCache } from './room-id-cache.js';
 import { groupItems, newestWithin, PageBuilder, removedByRoom, type Page, type RecordRow } from './answer-parts.js';
-import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomLimits, RoomName, Store, StoredRecord, Usage } from './store.js';
+import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomLimits, RoomName, SharedStore, StoredRecord, Usage } from './store.js';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -77,8 +77,8 @@ const encoder = new TextEncoder();
  * nodes agree on one order per room, and a record is visible only once every lower id of the room
  * is committed. `data` is `jsonb`; searches run under a statement timeout.
  */
-export class PostgresStore implements Store {
-  readonly shared = true;
+export class PostgresStore implements SharedStore {
+  readonly shared = true as const;
   readonly schema: string;
   private readonly pool: pg.Pool;
   private readonly rooms = new RoomIdCache();
@@ -206,12 +206,6 @@ export class PostgresStore implements Store {
   async takeIds(name: RoomName, count: number): Promise<number> {
     const room = await this.roomId(name);
     const { rows } = await this.pool.query<{ seq: number }>('UPDATE rooms SET seq = seq + $2 WHERE room = $1 RETURNING seq', [room, count]);
-    return rows[0]!.seq;
-  }
-
-  async reserveIds(name: RoomName, upTo: number): Promise<number> {
-    const room = await this.roomId(name);
-    const { rows } = await this.pool.query<{ seq: number }>('UPDATE rooms SET seq = greatest(seq, $2) WHERE room = $1 RETURNING seq', [room, upTo]);
     return rows[0]!.seq;
   }
 

@@ -96,22 +96,10 @@ export interface SearchResult {
   truncated?: true;
 }
 
-/**
- * Where persistent records live. The server calls it from one process; `append` must have
- * made the records durable when its promise resolves, because the server acks after it.
- */
-export interface Store {
-  /**
-   * Set when several server processes share the store: `append` assigns the records' ids itself,
-   * in the transaction that stores them (the `id` given is ignored), and answers each stored
-   * record's id and its predecessor's; ephemeral messages take ids from {@link takeIds}.
-   * Unset, the one process assigns ids (from {@link reserveIds} blocks) for records and messages alike.
-   */
-  readonly shared?: boolean;
+/** What every store does, shared by several processes or not. */
+interface StoreBase {
   /** Connects and brings the schema up to date, if the store needs to (rejects when it cannot be reached). */
   open?(): Promise<void>;
-  /** A shared store's block of `count` ids of a room that no other node will hand out; resolves with the last of them. */
-  takeIds?(room: RoomName, count: number): Promise<number>;
   /** Opens (creating if new) a room and reports its epoch and last id. */
   openRoom(room: RoomName): Promise<RoomInfo>;
   /** Stores records in one transaction, in order; duplicates of `(room, client_id, cid)` are not stored. */
@@ -126,12 +114,6 @@ export interface Store {
    * Fails with `query_timeout` past the store's time budget.
    */
   search(room: RoomName, query: ValidQuery): Promise<Uint8Array>;
-  /**
-   * Reserves record ids of a room up to at least `upTo` and returns the new reservation's top.
-   * Ids are handed out from memory within a reservation; one write per block keeps them unique
-   * across restarts and crashes.
-   */
-  reserveIds(room: RoomName, upTo: number): Promise<number>;
   /** What every room of `project` holds. */
   projectUsage(project: string): Promise<Usage>;
   /** Deletes up to `limit` records created before `before` (ms); reports what left each room. */
@@ -145,3 +127,31 @@ export interface Store {
   /** Releases the store; pending work is finished first. */
   close(): Promise<void>;
 }
+
+/**
+ * A store one server process writes (SQLite): the process assigns record ids itself, for records
+ * and ephemeral messages alike, from blocks it reserves.
+ */
+export interface SingleWriterStore extends StoreBase {
+  readonly shared?: false;
+  /**
+   * Reserves record ids of a room up to at least `upTo` and returns the new reservation's top.
+   * Ids are handed out from memory within a reservation; one write per block keeps them unique
+   * across restarts and crashes.
+   */
+  reserveIds(room: RoomName, upTo: number): Promise<number>;
+}
+
+/**
+ * A store several server processes share (PostgreSQL): `append` assigns the records' ids itself,
+ * in the transaction that stores them (the `id` given is ignored), and answers each stored
+ * record's id and its predecessor's; ephemeral messages take ids from {@link takeIds}.
+ */
+export interface SharedStore extends StoreBase {
+  readonly shared: true;
+  /** A block of `count` ids of a room that no other node will hand out; resolves with the last of them. */
+  takeIds(room: RoomName, count: number): Promise<number>;
+}
+
+/** Where persistent records live; `append` must have made them durable when its promise resolves, because the server acks after it. */
+export type Store = SingleWriterStore | SharedStore;
