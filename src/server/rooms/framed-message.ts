@@ -43,9 +43,31 @@ export class FramedMessage {
    * with permessage-deflate off), so ordering with ws's own sends is kept; otherwise `ws.send`.
    */
   writeTo(ws: WebSocket): void {
-    if (canWriteFramed(ws)) (ws as unknown as WsInternals)._socket.write(this.frame);
-    else ws.send(this.payload, { binary: false });
+    if (!canWriteFramed(ws)) return ws.send(this.payload, { binary: false });
+    const socket = (ws as unknown as WsInternals)._socket;
+    corkForThisTick(socket);
+    socket.write(this.frame);
   }
+}
+
+/** Sockets corked in this tick, uncorked together once it ends. */
+let corked: Socket[] = [];
+
+function uncorkAll(): void {
+  const sockets = corked;
+  corked = [];
+  for (const socket of sockets) socket.uncork();
+}
+
+/**
+ * Frames written to one socket in one tick (several records from one incoming TCP chunk, or one
+ * bus batch) leave in one writev when the tick ends, instead of one write each: the same bytes
+ * in the same order, with fewer system calls at saturation and no added delay.
+ */
+function corkForThisTick(socket: Socket): void {
+  if (socket.writableCorked > 0) return;
+  socket.cork();
+  if (corked.push(socket) === 1) process.nextTick(uncorkAll);
 }
 
 interface WsInternals {

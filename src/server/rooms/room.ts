@@ -179,7 +179,7 @@ export class Room {
     this.project = project;
     if (this.store.shared) {
       // Ephemeral ids come from blocks taken ahead (so they flow while the store is away); stored ones from the store.
-      this.reserved = await this.store.takeIds!(this.name, ID_BLOCK);
+      this.reserved = await this.store.takeIds(this.name, ID_BLOCK);
       this.info.lastId = this.reserved - ID_BLOCK;
       this.lastStoredId = info.lastRecord ?? 0;
       this.gate = new OrderGate(
@@ -474,9 +474,11 @@ export class Room {
     const toStore = items.filter((i) => i.persisted && i.outcome === 'new');
     if (toStore.length === 0) return true;
     try {
+      const { roomRecords, roomBytes } = this.options.quota;
       const results = await this.store.append(
         this.name,
         toStore.map((i) => ({ ...i.record!, cid: i.cid, dataJson: i.dataJson!, user_id: i.conn.identity.userId })),
+        { records: roomRecords, bytes: roomBytes },
       );
       results.forEach((result, n) => {
         const item = toStore[n]!;
@@ -491,8 +493,15 @@ export class Room {
           }
           return;
         }
-        // Stored before this room remembered it (an earlier process, or the memo forgot it).
         this.count(-1, -item.bytes);
+        this.forget(item.key);
+        if ('overQuota' in result) {
+          // Other nodes filled the room meanwhile: this node counts it full from now on.
+          this.info.usage.records = Math.max(this.info.usage.records, roomRecords);
+          item.outcome = 'over-quota';
+          return;
+        }
+        // Stored before this room remembered it (an earlier process, or the memo forgot it).
         item.record = result.existing;
         item.outcome = 'duplicate';
         this.remember(item.key, result.existing, true);
@@ -536,14 +545,14 @@ export class Room {
     const dataJson = JSON.stringify(frame.data);
     const record: VidgetRecord = { id: ++this.info.lastId, client_id: conn.clientId, created: Date.now(), username: conn.username, data: frame.data };
     this.remember(key, record, false);
-    if (this.store.shared) this.takeSpareBlock();
+    this.takeSpareBlock();
     this.answer({ conn, cid: frame.cid, key, persisted: false, record, json: recordJson(record, dataJson), bytes: 0, outcome: 'new' }, false);
   }
 
   /** Half-way through a block of ephemeral ids, the next is taken, so the node rarely waits for one. */
   private takeSpareBlock(): void {
-    if (this.spare !== undefined || this.reserved - this.info.lastId > ID_BLOCK / 2) return;
-    this.spare = this.store.takeIds!(this.name, ID_BLOCK).catch((error: unknown) => {
+    if (!this.store.shared || this.spare !== undefined || this.reserved - this.info.lastId > ID_BLOCK / 2) return;
+    this.spare = this.store.takeIds(this.name, ID_BLOCK).catch((error: unknown) => {
       this.spare = undefined; // tried again on the next message
       this.options.onError(error);
       return undefined;
@@ -610,7 +619,7 @@ export class Room {
     if (this.store.shared) {
       // A block no other node hands out; ids within it increase on this node only.
       const size = Math.max(n, ID_BLOCK);
-      this.reserved = await this.store.takeIds!(this.name, size);
+      this.reserved = await this.store.takeIds(this.name, size);
       this.info.lastId = this.reserved - size;
       return;
     }

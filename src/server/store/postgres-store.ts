@@ -8,7 +8,7 @@ import { PgParams, pgField, pgGroup, pgKey, pgOrder, pgPageSegments, pgRoom, pgW
 import { MAX_GROUPS } from './record-reader.js';
 import { RoomIdCache } from './room-id-cache.js';
 import { groupItems, newestWithin, PageBuilder, removedByRoom, type Page, type RecordRow } from './answer-parts.js';
-import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomName, Store, StoredRecord, Usage } from './store.js';
+import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomLimits, RoomName, SharedStore, StoredRecord, Usage } from './store.js';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -77,8 +77,8 @@ const encoder = new TextEncoder();
  * nodes agree on one order per room, and a record is visible only once every lower id of the room
  * is committed. `data` is `jsonb`; searches run under a statement timeout.
  */
-export class PostgresStore implements Store {
-  readonly shared = true;
+export class PostgresStore implements SharedStore {
+  readonly shared = true as const;
   readonly schema: string;
   private readonly pool: pg.Pool;
   private readonly rooms = new RoomIdCache();
@@ -142,9 +142,10 @@ export class PostgresStore implements Store {
     return { epoch: row.epoch, lastId: row.seq, lastRecord: row.last_record, usage: { records: row.records, bytes: row.bytes } };
   }
 
-  async append(name: RoomName, records: StoredRecord[]): Promise<AppendResult[]> {
+  async append(name: RoomName, records: StoredRecord[], limits?: RoomLimits): Promise<AppendResult[]> {
     const room = await this.roomId(name);
-    const { rows } = await this.pool.query<{ o_pos: number; o_id: number; o_stored: boolean; o_prev: number; o_existing: string | null }>('SELECT * FROM append_records($1, $2, $3, $4, $5, $6, $7)', [
+    const sql = 'SELECT * FROM append_records($1, $2, $3, $4, $5, $6, $7, $8, $9)';
+    const { rows } = await this.pool.query<{ o_pos: number; o_id: number; o_stored: boolean; o_prev: number; o_existing: string | null; o_over: boolean }>(sql, [
       room,
       records.map((r) => r.client_id),
       records.map((r) => r.cid),
@@ -152,6 +153,8 @@ export class PostgresStore implements Store {
       records.map((r) => r.username),
       records.map((r) => r.user_id ?? null),
       records.map((r) => r.dataJson ?? JSON.stringify(r.data)),
+      limits?.records ?? Number.MAX_SAFE_INTEGER,
+      limits?.bytes ?? Number.MAX_SAFE_INTEGER,
     ]);
     // Each stored record's predecessor: the room's last record before the batch, then each other.
     let prev = rows[0]?.o_prev ?? 0;
@@ -165,6 +168,7 @@ export class PostgresStore implements Store {
         const existing = JSON.parse(row.o_existing) as VidgetRecord;
         return { stored: false, existing };
       }
+      if (row.o_over) return { stored: false, overQuota: true };
       // The same (client, cid) twice in one batch: the first one is the record.
       const first = rows.find((r) => r.o_stored && records[r.o_pos - 1]!.cid === records[row.o_pos - 1]!.cid && records[r.o_pos - 1]!.client_id === records[row.o_pos - 1]!.client_id)!;
       const r = records[first.o_pos - 1]!;
@@ -202,12 +206,6 @@ export class PostgresStore implements Store {
   async takeIds(name: RoomName, count: number): Promise<number> {
     const room = await this.roomId(name);
     const { rows } = await this.pool.query<{ seq: number }>('UPDATE rooms SET seq = seq + $2 WHERE room = $1 RETURNING seq', [room, count]);
-    return rows[0]!.seq;
-  }
-
-  async reserveIds(name: RoomName, upTo: number): Promise<number> {
-    const room = await this.roomId(name);
-    const { rows } = await this.pool.query<{ seq: number }>('UPDATE rooms SET seq = greatest(seq, $2) WHERE room = $1 RETURNING seq', [room, upTo]);
     return rows[0]!.seq;
   }
 

@@ -52,7 +52,7 @@ async function put(store: Store, room: string, records: Array<Omit<StoredRecord,
   const results = await store.append(room, withIds);
   return results.map((result, i) => {
     const r = withIds[i]!;
-    if (!result.stored) return result.existing;
+    if (!result.stored) return 'existing' in result ? result.existing : assert.fail('refused by a quota');
     const id = store.shared ? result.id! : r.id;
     return { id, client_id: r.client_id, created: r.created, username: r.username, data: r.data };
   });
@@ -113,7 +113,8 @@ for (const kind of kinds) {
     test('dedupe by (client_id, cid): a repeat is not stored again and answers the stored record', async () => {
       const results = await store.append(room, [{ id: store.shared ? 0 : ++counter.id, client_id: 'client1', cid: 'c5', created: t0 + 999_999, username: 'user1', data: { other: true } }]);
       assert.equal(results[0]!.stored, false);
-      if (!results[0]!.stored) assert.deepEqual(results[0]!.existing, all[5]);
+      const first = results[0]!;
+      if (!first.stored) assert.deepEqual('existing' in first && first.existing, all[5]);
       assert.deepEqual(await store.lookup(room, 'client1', 'c5'), all[5]);
       assert.equal(await store.lookup(room, 'client1', 'nope'), undefined);
     });
