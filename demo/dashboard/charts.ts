@@ -1,7 +1,7 @@
 /// <reference types="vite/client" />
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { AnalyticsSnapshot } from '../../src/protocol/platform.js';
+import { countedSnapshots, type AnalyticsSnapshot } from '../../src/protocol/platform.js';
 
 const ACCENT = '#2f6bff';
 
@@ -50,7 +50,7 @@ export class Charts {
 
   /** Draws the series and, as its last point, the bucket in progress. */
   draw(series: readonly AnalyticsSnapshot[], latest: AnalyticsSnapshot | undefined): void {
-    const all = latest ? [...series, latest] : series;
+    const all = countedSnapshots(series, latest);
     const x = all.map((s) => s.at / 1000);
     this.viewers.setData([x, all.map((s) => s.concurrentViewers)]);
     this.plays.setData([x, all.map((s) => s.plays)]);

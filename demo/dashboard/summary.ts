@@ -1,4 +1,4 @@
-import type { AnalyticsSnapshot } from '../../src/protocol/platform.js';
+import { completionRate, countedSnapshots, type AnalyticsSnapshot } from '../../src/protocol/platform.js';
 
 /** The dashboard's numbers over the window: the stored buckets and the one in progress. */
 export interface Summary {
@@ -13,7 +13,7 @@ export interface Summary {
 
 /** Sums a window of snapshots: plays and interactions added, watch time and completion weighted by plays. */
 export function summarize(series: readonly AnalyticsSnapshot[], latest: AnalyticsSnapshot | undefined): Summary {
-  const all = latest ? [...series, latest] : [...series];
+  const all = countedSnapshots(series, latest);
   let plays = 0;
   let watch = 0;
   let watchWeight = 0;
@@ -22,7 +22,7 @@ export function summarize(series: readonly AnalyticsSnapshot[], latest: Analytic
   const videos = new Map<string, { id: string; watching: number; plays: number }>();
   for (const s of all) {
     plays += s.plays;
-    completed += s.completionRate * s.plays;
+    completed += s.completions ?? s.completionRate * s.plays;
     const weight = Math.max(1, s.plays);
     if (s.avgWatchSeconds > 0) {
       watch += s.avgWatchSeconds * weight;
@@ -41,7 +41,7 @@ export function summarize(series: readonly AnalyticsSnapshot[], latest: Analytic
     peak: Math.max(0, ...all.map((s) => s.concurrentViewers)),
     plays,
     avgWatchSeconds: watchWeight > 0 ? watch / watchWeight : 0,
-    completionRate: plays > 0 ? Math.min(1, completed / plays) : 0,
+    completionRate: completionRate(completed, plays),
     interactions: [...interactions].sort((a, b) => b[1] - a[1]),
     videos: [...videos.values()].sort((a, b) => b.watching - a.watching || b.plays - a.plays),
   };

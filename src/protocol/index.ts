@@ -26,5 +26,5 @@ export type {
   SyncedFrame,
 } from './frames.js';
 export { TokenBucket } from './token-bucket.js';
-export { ANALYTICS_ROOM, PROJECT_ROOM, VIDEO_STATUSES, mergeSnapshots, validateVideoFields } from './platform.js';
+export { ANALYTICS_ROOM, PROJECT_ROOM, VIDEO_STATUSES, completionRate, countedSnapshots, mergeSnapshots, validateVideoFields } from './platform.js';
 export type { AnalyticsReport, AnalyticsSnapshot, Video, VideoFields, VideoNotification, VideoStatus } from './platform.js';

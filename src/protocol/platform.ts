@@ -104,17 +104,35 @@ export interface AnalyticsReport {
 export interface AnalyticsSnapshot {
   /** Server time (ms): of the snapshot, or the start of the bucket. */
   at: number;
+  /** Start (ms) of the bucket it counts: a live snapshot whose bucket is already in the series is counted there. */
+  bucket?: number;
   concurrentViewers: number;
   plays: number;
   avgWatchSeconds: number;
-  /** Completions (quartile 100) over plays, 0-1. */
+  /** Completions over plays, 0-1 (a completion whose play began in an earlier bucket counts as 1 when this bucket has none). */
   completionRate: number;
+  /** Plays watched to the end (quartile 100): over a window, Σ completions / Σ plays is its completion rate. */
+  completions?: number;
   interactions: Record<string, number>;
   videos: Record<string, { concurrentViewers: number; plays: number }>;
   /** The server process that counted it: with several, a subscriber sums the processes' snapshots of one time ({@link mergeSnapshots}). */
   node?: string;
   /** Viewers who watched in the bucket (the weight of `avgWatchSeconds` when summing). */
   watchers?: number;
+}
+
+/**
+ * The snapshots of a window whose counts add up: the stored buckets, and the bucket in progress
+ * unless it is stored already (just closed, its next live snapshot not yet in).
+ */
+export function countedSnapshots(series: readonly AnalyticsSnapshot[], latest: AnalyticsSnapshot | undefined): AnalyticsSnapshot[] {
+  return latest && !series.some((s) => s.at === latest.bucket) ? [...series, latest] : [...series];
+}
+
+/** Completions over plays, 0-1; completions without plays (their plays began earlier) count as 1. */
+export function completionRate(completions: number, plays: number): number {
+  if (plays === 0) return completions > 0 ? 1 : 0;
+  return Math.min(1, Math.round((completions / plays) * 1000) / 1000);
 }
 
 /**
@@ -129,9 +147,10 @@ export function mergeSnapshots(parts: readonly AnalyticsSnapshot[]): AnalyticsSn
   let completed = 0;
   for (const p of parts) {
     out.at = Math.max(out.at, p.at);
+    if (p.bucket !== undefined) out.bucket = Math.max(out.bucket ?? 0, p.bucket);
     out.concurrentViewers += p.concurrentViewers;
     out.plays += p.plays;
-    completed += p.completionRate * p.plays;
+    completed += p.completions ?? p.completionRate * p.plays;
     watched += p.avgWatchSeconds * (p.watchers ?? 1);
     out.watchers! += p.watchers ?? (p.avgWatchSeconds > 0 ? 1 : 0);
     for (const [id, n] of Object.entries(p.interactions)) out.interactions[id] = (out.interactions[id] ?? 0) + n;
@@ -142,6 +161,7 @@ export function mergeSnapshots(parts: readonly AnalyticsSnapshot[]): AnalyticsSn
     }
   }
   out.avgWatchSeconds = out.watchers! > 0 ? Math.round((watched / out.watchers!) * 10) / 10 : 0;
-  out.completionRate = out.plays > 0 ? Math.min(1, Math.round((completed / out.plays) * 1000) / 1000) : 0;
+  out.completions = completed;
+  out.completionRate = completionRate(completed, out.plays);
   return out;
 }

@@ -3,6 +3,7 @@
 import { expect } from '@esm-bundle/chai';
 import '../../src/define.js';
 import { fetchDemoToken } from '../../demo/fetch-demo-token.js';
+import { countedSnapshots } from '../../src/protocol/platform.js';
 import { mountPlayer } from '../browser/mount-player.js';
 import { testEnv, type TestEnv } from '../browser/test-env.js';
 import { until } from '../helpers/wait.js';
@@ -28,7 +29,7 @@ describe('playerApi.analytics()', () => {
     // A <video> without an id (and no project video loaded) is counted under `default`.
     expect(stats.latest!.videos.default?.concurrentViewers).to.equal(1);
     // The play is in the bucket in progress, or in one stored since (2 s buckets here).
-    await until(() => (stats.latest?.plays ?? 0) + stats.series.reduce((n, s) => n + s.plays, 0) >= 1, 'the play counted');
+    await until(() => countedSnapshots(stats.series, stats.latest).reduce((n, s) => n + s.plays, 0) >= 1, 'the play counted');
     video.pause();
     await until(() => stats.latest?.concurrentViewers === 0, 'paused: no viewer');
     // Buckets are 2 s in this run: one with the viewer is stored, and a later subscriber replays it first.
@@ -40,6 +41,23 @@ describe('playerApi.analytics()', () => {
     await until(() => first.includes(true), 'live after the catch-up');
     expect(first[0]).to.equal(false, 'the stored series before any live snapshot');
     later.close();
+  });
+
+  it('counts a play watched to the end as a completion, and its quartiles on the way', async () => {
+    const { player, video } = await mountPlayer(env, 'pa-end', []);
+    const token = await fetchDemoToken('pa-end', 'team', env.http, { _analytics: ['analytics'] });
+    const stats = await player.playerApi!.analytics({ catchup: '10m', token });
+    await until(() => stats.state === 'running', 'subscribed');
+    video.playbackRate = 8;
+    await video.play();
+    await new Promise((resolve) => video.addEventListener('ended', resolve, { once: true }));
+    const all = () => countedSnapshots(stats.series, stats.latest);
+    await until(() => all().some((s) => (s.completions ?? 0) > 0), 'a completion', 8_000);
+    const total = (key: 'plays' | 'completions') => all().reduce((n, s) => n + (s[key] ?? 0), 0);
+    expect(total('completions')).to.equal(1);
+    expect(total('plays')).to.equal(1);
+    expect(all().find((s) => (s.completions ?? 0) > 0)!.completionRate).to.equal(1);
+    stats.close();
   });
 
   it('needs the analytics permission: without it the subscription fails and the player plays on', async () => {

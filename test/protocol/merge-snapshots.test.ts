@@ -2,7 +2,7 @@
 // its own connections, so counts add up; averages are weighted by what they average over.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mergeSnapshots, type AnalyticsSnapshot } from '../../src/protocol/index.js';
+import { completionRate, countedSnapshots, mergeSnapshots, type AnalyticsSnapshot } from '../../src/protocol/index.js';
 
 const snap = (s: Partial<AnalyticsSnapshot>): AnalyticsSnapshot => ({ at: 1000, concurrentViewers: 0, plays: 0, avgWatchSeconds: 0, completionRate: 0, interactions: {}, videos: {}, ...s });
 
@@ -29,4 +29,16 @@ test('counts add up; watch time is weighted by watchers and completion by plays'
   assert.deepEqual(sum.videos, { v: { concurrentViewers: 3, plays: 4 }, w: { concurrentViewers: 0, plays: 1 } });
   assert.equal(mergeSnapshots([a]), a, 'one process: as it is');
   assert.equal(mergeSnapshots([snap({ plays: 0 }), snap({ plays: 0 })]).completionRate, 0, 'no plays: no rate, no division by zero');
+});
+
+test('a completion whose play began in an earlier bucket; a bucket counted once when it is stored and still the latest', () => {
+  assert.equal(completionRate(1, 0), 1, 'completions without plays in the bucket');
+  assert.equal(completionRate(0, 0), 0);
+  assert.equal(completionRate(5, 2), 1, 'never over 1');
+  const stored = snap({ at: 60_000, plays: 2 });
+  const closing = snap({ at: 119_500, bucket: 60_000, plays: 2 });
+  const next = snap({ at: 120_500, bucket: 120_000, plays: 1 });
+  assert.deepEqual(countedSnapshots([stored], closing), [stored], 'the live snapshot of a stored bucket is not counted again');
+  assert.deepEqual(countedSnapshots([stored], next), [stored, next]);
+  assert.deepEqual(countedSnapshots([], undefined), []);
 });

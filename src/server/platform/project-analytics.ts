@@ -1,4 +1,4 @@
-import type { AnalyticsReport, AnalyticsSnapshot } from '../../protocol/index.js';
+import { completionRate, type AnalyticsReport, type AnalyticsSnapshot } from '../../protocol/index.js';
 
 /** What one connection may add to one bucket, whatever it reports: its own share and no more. */
 export interface ViewerCaps {
@@ -124,12 +124,14 @@ export class ProjectAnalytics {
     const b = this.bucket;
     return {
       at: now,
+      bucket: b.start,
       node: this.node,
       watchers: b.watchers.size,
       concurrentViewers,
       plays: b.plays,
       avgWatchSeconds: b.watchers.size > 0 ? Math.round((b.watched / b.watchers.size) * 10) / 10 : 0,
-      completionRate: b.plays > 0 ? Math.min(1, Math.round((b.completions / b.plays) * 1000) / 1000) : 0,
+      completionRate: completionRate(b.completions, b.plays),
+      completions: b.completions,
       interactions: Object.fromEntries(b.interactions),
       videos,
     };
