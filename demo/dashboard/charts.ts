@@ -12,6 +12,16 @@ function contentWidth(box: HTMLElement): number {
 }
 const PLAYS = '#12b886';
 
+/** Clock times under the x axis, one short line (uPlot's default adds a date line the card clips): `14:05`, or `05:30` (minutes:seconds) on spans under 10 minutes. */
+function timeLabels(u: uPlot, splits: number[]): string[] {
+  const short = (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0) < 600;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return splits.map((t) => {
+    const d = new Date(t * 1000);
+    return short ? `${two(d.getMinutes())}:${two(d.getSeconds())}` : `${two(d.getHours())}:${two(d.getMinutes())}`;
+  });
+}
+
 /** uPlot's options for one chart of the dashboard (time on x, one series). */
 function options(title: string, label: string, colour: string, width: number, bars: boolean): uPlot.Options {
   return {
@@ -22,7 +32,7 @@ function options(title: string, label: string, colour: string, width: number, ba
     legend: { show: false },
     scales: { y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.2))] } },
     axes: [
-      { stroke: '#6b7280', grid: { stroke: '#eef0f4' } },
+      { stroke: '#6b7280', grid: { stroke: '#eef0f4' }, values: timeLabels, space: 56 },
       { stroke: '#6b7280', grid: { stroke: '#eef0f4' }, size: 40 },
     ],
     series: [
