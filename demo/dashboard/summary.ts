@@ -1,48 +1,31 @@
-import { completionRate, countedSnapshots, type AnalyticsSnapshot } from '../../src/protocol/platform.js';
+import { countedSnapshots, mergeSnapshots, type AnalyticsSnapshot } from '../../src/protocol/platform.js';
 
 /** The dashboard's numbers over the window: the stored buckets and the one in progress. */
 export interface Summary {
   watchingNow: number;
   peak: number;
   plays: number;
+  /** Seconds watched per play (per viewer when the window holds no play start). */
   avgWatchSeconds: number;
   completionRate: number;
   interactions: Array<[string, number]>;
   videos: Array<{ id: string; watching: number; plays: number }>;
 }
 
-/** Sums a window of snapshots: plays and interactions added, watch time and completion weighted by plays. */
+/** Sums a window of snapshots (as the server sums its processes'), with who watches now from the latest. */
 export function summarize(series: readonly AnalyticsSnapshot[], latest: AnalyticsSnapshot | undefined): Summary {
   const all = countedSnapshots(series, latest);
-  let plays = 0;
-  let watch = 0;
-  let watchWeight = 0;
-  let completed = 0;
-  const interactions = new Map<string, number>();
-  const videos = new Map<string, { id: string; watching: number; plays: number }>();
-  for (const s of all) {
-    plays += s.plays;
-    completed += s.completions ?? s.completionRate * s.plays;
-    const weight = Math.max(1, s.plays);
-    if (s.avgWatchSeconds > 0) {
-      watch += s.avgWatchSeconds * weight;
-      watchWeight += weight;
-    }
-    for (const [id, n] of Object.entries(s.interactions)) interactions.set(id, (interactions.get(id) ?? 0) + n);
-    for (const [id, v] of Object.entries(s.videos)) {
-      const row = videos.get(id) ?? { id, watching: 0, plays: 0 };
-      row.plays += v.plays;
-      videos.set(id, row);
-    }
-  }
-  for (const [id, v] of Object.entries(latest?.videos ?? {})) (videos.get(id) ?? videos.set(id, { id, watching: 0, plays: 0 }).get(id)!).watching = v.concurrentViewers;
+  const sum = all.length > 0 ? mergeSnapshots(all) : undefined;
+  const watched = (sum?.avgWatchSeconds ?? 0) * (sum?.watchers ?? 1);
+  const videos = Object.entries(sum?.videos ?? {}).map(([id, v]) => ({ id, watching: latest?.videos[id]?.concurrentViewers ?? 0, plays: v.plays }));
+  for (const [id, v] of Object.entries(latest?.videos ?? {})) if (!sum?.videos[id]) videos.push({ id, watching: v.concurrentViewers, plays: 0 });
   return {
     watchingNow: latest?.concurrentViewers ?? 0,
     peak: Math.max(0, ...all.map((s) => s.concurrentViewers)),
-    plays,
-    avgWatchSeconds: watchWeight > 0 ? watch / watchWeight : 0,
-    completionRate: completionRate(completed, plays),
-    interactions: [...interactions].sort((a, b) => b[1] - a[1]),
-    videos: [...videos.values()].sort((a, b) => b.watching - a.watching || b.plays - a.plays),
+    plays: sum?.plays ?? 0,
+    avgWatchSeconds: sum && sum.plays > 0 ? watched / sum.plays : (sum?.avgWatchSeconds ?? 0),
+    completionRate: sum?.completionRate ?? 0,
+    interactions: Object.entries(sum?.interactions ?? {}).sort((a, b) => b[1] - a[1]),
+    videos: videos.sort((a, b) => b.watching - a.watching || b.plays - a.plays),
   };
 }
