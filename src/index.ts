@@ -27,3 +27,7 @@ export type { WidgetApi } from './host/widget-api.js';
 export function defineWidget(type: string, definition: WidgetDefinition): void {
   widgets.define(type, definition);
 }
+export type { WatchSession, WatchTogetherOptions } from './watch/watch-session.js';
+export type { Invitation } from './watch/invitation.js';
+export type { Participant } from './watch/participant.js';
+export type { ParticipantEvent, WatchErrorEvent, WatchState, WatchStateEvent } from './watch/watch-events.js';

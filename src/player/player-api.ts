@@ -2,6 +2,8 @@ import type { Json } from '../protocol/record.js';
 import { WidgetSocket, type WidgetSocketOptions } from '../socket/index.js';
 import { Emitter, type Listener } from './emitter.js';
 import { KeptValues } from './kept-values.js';
+import type { WatchClient } from '../watch/watch-client.js';
+import type { WatchSession, WatchTogetherOptions } from '../watch/watch-session.js';
 
 /** Media events re-emitted from the `<video>`. */
 export const MEDIA_EVENTS = ['play', 'pause', 'timeupdate', 'seeking', 'seeked', 'ended', 'ratechange', 'volumechange', 'loadedmetadata'] as const;
@@ -39,6 +41,7 @@ export class PlayerApi {
   private readonly events = new Emitter('a player listener');
   private readonly variables: KeptValues;
   private readonly teardown = new AbortController();
+  private watch: Promise<WatchClient> | undefined;
 
   constructor(
     readonly video: HTMLVideoElement,
@@ -105,8 +108,9 @@ export class PlayerApi {
     return document.fullscreenElement ? document.exitFullscreen() : Promise.resolve();
   }
 
-  /** Adds a listener; returns a function that removes it. */
+  /** Adds a listener; returns a function that removes it. `incomingInvite` connects this page for invitations. */
   on(name: PlayerEventName, fn: PlayerListener): () => void {
+    if (name === 'incomingInvite') void this.watchClient().then((c) => c.listen());
     return this.events.on(name, fn);
   }
   off(name: PlayerEventName, fn: PlayerListener): void {
@@ -142,8 +146,18 @@ export class PlayerApi {
     return new WidgetSocket({ host: this.connection.server, project: this.connection.project, ...(this.connection.token ? { token: this.connection.token } : {}), ...options });
   }
 
+  /** Watch together: creates (no `sessionId`) or joins a session synced on this player's video. Loaded on first use. */
+  async watchTogether(options: WatchTogetherOptions = {}): Promise<WatchSession> {
+    return (await this.watchClient()).join(options);
+  }
+
+  private watchClient(): Promise<WatchClient> {
+    return (this.watch ??= import('../watch/watch-client.js').then((m) => new m.WatchClient(this)));
+  }
+
   /** Removes every listener this api added to the page. */
   destroy(): void {
+    void this.watch?.then((c) => c.stop());
     this.teardown.abort();
     this.events.clear();
   }

@@ -26,3 +26,20 @@ export type {
   SyncedFrame,
 } from './frames.js';
 export { TokenBucket } from './token-bucket.js';
+export { parseWatchFrame, positionAt } from './watch-frames.js';
+export type {
+  AnswerFrame,
+  ControlAction,
+  ControlFrame,
+  ControlMode,
+  IceServer,
+  InviteAnswer,
+  InviteFrame,
+  JoinFrame,
+  MediaFrame,
+  PlaybackState,
+  SignalFrame,
+  WatchClientFrame,
+  WatchServerFrame,
+  WireParticipant,
+} from './watch-frames.js';

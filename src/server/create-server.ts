@@ -19,6 +19,7 @@ import type { Store } from './store/store.js';
 import type { Bus, PresenceStore } from './bus/bus.js';
 import type { ProjectConfig, ProjectResolver } from './trust/project-config.js';
 import { Projects } from './trust/projects.js';
+import { WatchServer, type WatchOptions } from './watch/watch-server.js';
 
 /** Options of {@link createServer}; every one has a default that serves a demo page out of the box. */
 export interface ServerOptions {
@@ -85,6 +86,8 @@ export interface ServerOptions {
   presenceIntervalMs?: number;
   /** Ping interval; a peer that has not answered the previous ping is dropped. Default 30000 ms. */
   heartbeatMs?: number;
+  /** Watch together (`/watch/<project>`): grace period, invitation expiry, mesh limit, ICE servers, rates. */
+  watch?: WatchOptions;
   /** Where errors are reported. Default `console.error`. */
   log?: (message: string, error?: unknown) => void;
 }
@@ -199,7 +202,8 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
   const timeouts: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, idleMs: 60_000, ...options.timeouts };
   const http = createHttpServer({ connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs / 2) }, createRequestHandler({ api, statics, limiter, addresses, log }));
   guard.attach(http, timeouts);
-  http.on('upgrade', sockets.upgrade);
+  const watch = new WatchServer({ projects, limiter, addresses, guard, maxFrameBytes, log }, options.watch);
+  http.on('upgrade', (req, socket, head) => (watch.handles(req.url) ? watch.upgrade(req, socket, head) : sockets.upgrade(req, socket, head)));
   const stopRetention = options.retentionMs ? startRetention(store, registry, options.retentionMs, log) : () => {};
 
   await new Promise<void>((resolve, reject) => {
@@ -228,9 +232,11 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
       closing = true;
       stopRetention();
       sockets.closeAll();
+      watch.closeAll();
       await registry.drainAll();
       registry.disposeAll();
       sockets.terminateAll();
+      watch.terminateAll();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await closed;

@@ -18,3 +18,4 @@ export { loadProjects, parseProjects } from './trust/project-config.js';
 export type { ProjectConfig, ProjectResolver } from './trust/project-config.js';
 export type { Action, RoomPermissions } from './trust/permissions.js';
 export type { AutoIndexOptions } from './store/auto-index-policy.js';
+export type { WatchOptions } from './watch/watch-server.js';

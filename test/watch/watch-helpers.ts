@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { builtPage, type BuiltPage } from '../helpers/built-page.js';
+import type { ServerOptions } from '../../src/server/index.js';
+
+/** The page every watch test opens: the built bundle, a player around the looping test clip, and the probe (`window.wt`). */
+export function watchPage(options: ServerOptions = {}): Promise<BuiltPage> {
+  const probe = readFileSync('test/fixtures/watch-probe.js', 'utf8');
+  const body = `<vidget-player project="demo"><video src="/clip.webm" muted loop preload="auto" playsinline></video></vidget-player>\n<script type="module">${probe}</script>`;
+  return builtPage(body, options);
+}
+
+/** Waits until the page's player has its api and its video its metadata. */
+export async function playerReady(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const player = document.querySelector('vidget-player') as (HTMLElement & { playerApi?: { video: HTMLVideoElement } }) | null;
+    return !!player?.playerApi && player.playerApi.video.readyState >= 1 && 'wt' in window;
+  });
+}
+
+/** Evaluates `wt.<method>(...args)` in the page. */
+export function wt<T = unknown>(page: Page, method: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(([m, a]) => (window as unknown as { wt: Record<string, (...x: unknown[]) => unknown> }).wt[m as string]!(...(a as unknown[])), [method, args] as const) as Promise<T>;
+}
+
+/** Reads `wt.<path>` in the page. */
+export function read<T = unknown>(page: Page, expression: string): Promise<T> {
+  return page.evaluate((e) => new Function(`return wt.${e}`)() as unknown, expression) as Promise<T>;
+}
+
+/** Waits until `wt.<expression>` is truthy in the page. */
+export async function waitFor(page: Page, expression: string, timeout = 10_000): Promise<void> {
+  await page.waitForFunction((e) => new Function(`return wt.${e}`)() as unknown, expression, { timeout });
+}
+
+/** A percentile of sorted-ascending numbers. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/**
+ * Position differences between two pages from their presented frames (`[wall ms, media s]`):
+ * for each frame of `a`, `b`'s position at the same wall time, interpolated between its
+ * neighbouring frames (never across a loop point), wrapped into ±half the duration. In ms.
+ */
+export function positionDiffs(a: Array<[number, number]>, b: Array<[number, number]>, duration: number): number[] {
+  const diffs: number[] = [];
+  let j = 0;
+  for (const [t, m] of a) {
+    while (j + 1 < b.length && b[j + 1]![0] <= t) j++;
+    const p = b[j];
+    const q = b[j + 1];
+    if (!p || !q || p[0] > t || q[1] < p[1]) continue;
+    const bAt = p[1] + ((q[1] - p[1]) * (t - p[0])) / (q[0] - p[0]);
+    let d = m - bAt;
+    d -= Math.round(d / duration) * duration;
+    diffs.push(Math.abs(d) * 1000);
+  }
+  return diffs;
+}
+
+/** Retries `check` until it holds (for a state that settles over a round trip); fails after `ms`. */
+export async function wait(check: () => Promise<boolean>, what: string, ms = 8_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
