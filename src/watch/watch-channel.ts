@@ -9,8 +9,6 @@ export interface WatchChannelOptions {
   server: string;
   project: string;
   token?: string;
-  /** Close the connection after the page has been hidden this long, unless `keepAlive()` says no. Default 30,000 ms. */
-  pauseAfterHiddenMs?: number;
 }
 
 /** Frames that expect one answer by `rid`. */
@@ -38,6 +36,8 @@ export class WatchChannel extends EventTarget {
   uid = '';
   /** From `hello`: the ICE servers, the mesh limit and the grace period of the server. */
   hello: Extract<WatchServerFrame, { type: 'hello' }> | undefined;
+  /** Close the connection after the page has been hidden this long, unless `keepAlive()` says no. */
+  pauseAfterHiddenMs = 30_000;
   /** Asked before pausing in the background: true keeps the connection (a call in progress). */
   keepAlive: () => boolean = () => false;
   private ws: WebSocket | undefined;
@@ -156,7 +156,7 @@ export class WatchChannel extends EventTarget {
   private onVisibility(): void {
     clearTimeout(this.hiddenTimer);
     if (document.visibilityState === 'hidden') {
-      this.hiddenTimer = setTimeout(() => this.pause(), this.options.pauseAfterHiddenMs ?? 30_000);
+      this.hiddenTimer = setTimeout(() => this.pause(), this.pauseAfterHiddenMs);
     } else if (this.state === 'paused') {
       this.setState('reconnecting', CloseCode.Normal, 'page visible');
       void this.connect();

@@ -13,6 +13,8 @@ export interface WatchTogetherOptions {
   displayName?: string;
   /** A new session: `all` (default) lets anyone control playback, `host` only the host (handed over when the host leaves). */
   control?: ControlMode;
+  /** How long the page may be hidden before the connection pauses (no call in progress). Default 30,000 ms. */
+  backgroundPauseMs?: number;
 }
 
 type Hook<E> = ((event: E) => void) | null;
@@ -59,6 +61,7 @@ export class WatchSession extends EventTarget {
     this.sync.onRefused = () => this.report(new VidgetError(ErrorCode.Forbidden, 'only the host controls playback in this session'));
     channel.addEventListener('frame', this.onFrame);
     channel.addEventListener('statechange', this.onChannelState);
+    if (options.backgroundPauseMs !== undefined) channel.pauseAfterHiddenMs = options.backgroundPauseMs;
   }
 
   /** Everyone in the session, this page included (`local`). */
