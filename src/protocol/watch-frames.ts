@@ -34,6 +34,8 @@ export interface WireParticipant {
   audio: boolean;
   video: boolean;
   screen: boolean;
+  /** Its microphone hears speech (measured by its own page, which sends audio). */
+  speaking: boolean;
   /** `reconnecting` while its connection is down, within the session's grace period. */
   state: 'connected' | 'reconnecting';
 }
@@ -70,12 +72,13 @@ export interface TimeFrame {
   type: 'time';
   t0: number;
 }
-/** client → server: this participant's media flags. */
+/** client → server: this participant's media flags (`speaking` from its own microphone level). */
 export interface MediaFrame extends InSession {
   type: 'media';
   audio: boolean;
   video: boolean;
   screen: boolean;
+  speaking?: boolean;
 }
 /** client → server: a WebRTC signalling message for one participant of the same session. */
 export interface SignalFrame extends InSession {
@@ -201,7 +204,8 @@ export function parseWatchFrame(text: string): WatchClientFrame {
       return { type: 'time', t0: f.t0 };
     case 'media':
       if (typeof f.audio !== 'boolean' || typeof f.video !== 'boolean' || typeof f.screen !== 'boolean') bad('media.audio, .video and .screen must be booleans');
-      return { type: 'media', sid: name(f, 'sid', 'media'), audio: f.audio, video: f.video, screen: f.screen };
+      if (f.speaking !== undefined && typeof f.speaking !== 'boolean') bad('media.speaking must be a boolean');
+      return { type: 'media', sid: name(f, 'sid', 'media'), audio: f.audio, video: f.video, screen: f.screen, speaking: f.speaking === true };
     case 'signal':
       return parseSignal(f, text);
     case 'invite':

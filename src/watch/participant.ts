@@ -10,7 +10,7 @@ export interface Participant {
   audioEnabled: boolean;
   videoEnabled: boolean;
   screenEnabled: boolean;
-  /** The active speaker (from audio levels). */
+  /** Speaking now (its own page measures its microphone's level and says so). */
   speaking: boolean;
   /** This page. */
   local: boolean;
@@ -18,8 +18,8 @@ export interface Participant {
   state: 'connected' | 'reconnecting';
 }
 
-/** A page's view of a participant the server described; `speaking` is kept from `previous`. */
-export function participantOf(wire: WireParticipant, local: boolean, previous?: Participant): Participant {
+/** A page's view of a participant the server described. */
+export function participantOf(wire: WireParticipant, local: boolean): Participant {
   return {
     id: wire.id,
     userId: wire.uid,
@@ -27,7 +27,7 @@ export function participantOf(wire: WireParticipant, local: boolean, previous?: 
     audioEnabled: wire.audio,
     videoEnabled: wire.video,
     screenEnabled: wire.screen,
-    speaking: previous?.speaking ?? false,
+    speaking: wire.speaking,
     local,
     state: wire.state,
   };

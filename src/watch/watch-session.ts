@@ -1,5 +1,7 @@
 import { ErrorCode, VidgetError, type ControlMode, type InviteAnswer, type PlaybackState, type WatchServerFrame } from '../protocol/index.js';
 import type { ClockSync } from './clock-sync.js';
+import type { MediaFlags, MediaMesh } from './media/media-mesh.js';
+import type { VideoQuality } from './media/video-quality.js';
 import { participantOf, type Participant } from './participant.js';
 import { PlaybackSync } from './playback-sync.js';
 import type { WatchChannel } from './watch-channel.js';
@@ -37,6 +39,8 @@ export class WatchSession extends EventTarget {
   host = '';
   control: ControlMode = 'all';
   state: WatchState = 'stopped';
+  /** The participant id of the active speaker (`activespeakerchange`), if anyone speaks. */
+  activeSpeaker: string | undefined;
   onConnected: Hook<Event> = null;
   onDisconnected: Hook<Event> = null;
   onParticipantJoined: Hook<ParticipantEvent> = null;
@@ -46,6 +50,8 @@ export class WatchSession extends EventTarget {
   private readonly byId = new Map<string, Participant>();
   private key = '';
   private readonly answers = new Map<string, (answer: InviteAnswer) => void>();
+  private mesh: Promise<MediaMesh> | undefined;
+  private meshLoaded: MediaMesh | undefined;
   private readonly onFrame = (e: Event) => this.frame((e as CustomEvent<WatchServerFrame>).detail);
   private readonly onChannelState = () => this.channelState();
 
@@ -104,6 +110,91 @@ export class WatchSession extends EventTarget {
     return new Promise((resolve) => this.answers.set(iid, resolve));
   }
 
+  /** Starts the microphone and sends it to everyone (`mesh_full` past the session's media limit: stay view-only). */
+  enableAudio(): Promise<void> {
+    return this.media((m) => m.enable('audio'));
+  }
+  disableAudio(): Promise<void> {
+    return this.media((m) => m.disable('audio'));
+  }
+  /** Starts the camera (see `enableAudio`). */
+  enableVideo(): Promise<void> {
+    return this.media((m) => m.enable('video'));
+  }
+  disableVideo(): Promise<void> {
+    return this.media((m) => m.disable('video'));
+  }
+  /** Shares a screen or window (`getDisplayMedia`: call it from a click). */
+  shareScreen(): Promise<void> {
+    return this.media((m) => m.enable('screen'));
+  }
+  stopScreenShare(): Promise<void> {
+    return this.media((m) => m.disable('screen'));
+  }
+  /** The camera's encoding: `low` (150 kbit/s, 1/4 size), `medium` (500 kbit/s, 1/2), `high` (1.5 Mbit/s, full). */
+  setVideoQuality(quality: VideoQuality): Promise<void> {
+    return this.media((m) => m.setVideoQuality(quality));
+  }
+
+  /** A participant's media (this page's own for its id), once it has some. */
+  streamOf(participantId: string): MediaStream | undefined {
+    return this.meshLoaded?.streamOf(participantId);
+  }
+
+  private async media(action: (mesh: MediaMesh) => Promise<void>): Promise<void> {
+    try {
+      await action(await this.loadMesh());
+    } catch (error) {
+      const e = error instanceof VidgetError ? error : new VidgetError(ErrorCode.Forbidden, `media refused: ${(error as Error).message}`);
+      this.report(e);
+      throw e;
+    }
+  }
+
+  /** The mesh, loaded on first use of media (by this page or another participant). */
+  private loadMesh(): Promise<MediaMesh> {
+    return (this.mesh ??= import('./media/media-mesh.js').then((m) => {
+      this.meshLoaded = new m.MediaMesh({
+        session: this,
+        iceServers: this.channel.hello?.iceServers ?? [],
+        send: (frame) => this.channel.send(frame),
+        announce: (flags) => this.announce(flags),
+        dispatchEvent: (event) => this.dispatchEvent(event),
+      });
+      return this.meshLoaded;
+    }));
+  }
+
+  /** Sends this page's media flags; resolves once the server echoed them, rejects with `mesh_full`. */
+  private announce(flags: MediaFlags): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (error?: VidgetError) => {
+        this.channel.removeEventListener('frame', listener);
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      const listener = (e: Event) => {
+        const f = (e as CustomEvent<WatchServerFrame>).detail;
+        if (f.type === 'err' && f.sid === this.sessionId && f.code === ErrorCode.MeshFull) done(new VidgetError(f.code, f.message));
+        const p = f.type === 'participant' && f.sid === this.sessionId && f.participant.id === this.participantId ? f.participant : undefined;
+        if (p && p.audio === flags.audio && p.video === flags.video && p.screen === flags.screen) done();
+      };
+      const timer = setTimeout(() => done(new VidgetError(ErrorCode.Timeout, 'the server did not answer the media change')), 10_000);
+      this.channel.addEventListener('frame', listener);
+      if (!this.channel.send({ type: 'media', sid: this.sessionId, ...flags })) done(new VidgetError(ErrorCode.Closed, 'not connected'));
+    });
+  }
+
+  /** The active speaker: the participant who most recently started speaking and still is. */
+  private updateSpeaker(participant: Participant, wasSpeaking: boolean): void {
+    if (participant.speaking === wasSpeaking) return;
+    if (participant.speaking) this.activeSpeaker = participant.id;
+    else if (this.activeSpeaker === participant.id) this.activeSpeaker = this.participants.find((p) => p.speaking)?.id;
+    else return;
+    this.dispatchEvent(new CustomEvent('activespeakerchange', { detail: { participantId: this.activeSpeaker } }));
+  }
+
   private joinFields() {
     return {
       ...(this.sessionId || this.options.sessionId ? { sid: this.sessionId || this.options.sessionId } : {}),
@@ -119,9 +210,10 @@ export class WatchSession extends EventTarget {
     this.key = frame.key;
     this.host = frame.host;
     this.control = frame.control;
-    const before = new Map(this.byId);
     this.byId.clear();
-    for (const p of frame.participants) this.byId.set(p.id, participantOf(p, p.id === frame.pid, before.get(p.id)));
+    for (const p of frame.participants) this.byId.set(p.id, participantOf(p, p.id === frame.pid));
+    if (frame.participants.some((p) => p.audio || p.video || p.screen)) void this.loadMesh();
+    this.meshLoaded?.connectAll();
     this.sync.apply(frame.playback, false);
     this.setState('running');
     this.dispatch(new Event('connected'), this.onConnected);
@@ -140,6 +232,8 @@ export class WatchSession extends EventTarget {
       case 'playback':
         this.sync.apply(frame.playback, frame.by === this.participantId);
         return void this.dispatchEvent(new CustomEvent('playbackchange', { detail: { playback: frame.playback, by: frame.by, action: frame.action } }));
+      case 'signal':
+        return void this.loadMesh().then((mesh) => mesh.receive(frame.from, frame.data));
       case 'answer':
         this.answers.get(frame.iid)?.(frame.answer);
         this.answers.delete(frame.iid);
@@ -152,8 +246,11 @@ export class WatchSession extends EventTarget {
 
   private upsert(wire: Parameters<typeof participantOf>[0]): void {
     const previous = this.byId.get(wire.id);
-    const participant = participantOf(wire, wire.id === this.participantId, previous);
+    const participant = participantOf(wire, wire.id === this.participantId);
     this.byId.set(wire.id, participant);
+    this.updateSpeaker(participant, previous?.speaking ?? false);
+    if (wire.audio || wire.video || wire.screen) void this.loadMesh();
+    this.meshLoaded?.connectAll();
     if (previous) this.dispatchEvent(new ParticipantEvent('participantchange', participant));
     else this.dispatch(new ParticipantEvent('participantjoined', participant), this.onParticipantJoined);
   }
@@ -162,6 +259,7 @@ export class WatchSession extends EventTarget {
     const participant = this.byId.get(pid);
     if (!participant) return;
     this.byId.delete(pid);
+    this.meshLoaded?.connectAll();
     this.dispatch(new ParticipantEvent('participantleft', participant), this.onParticipantLeft);
   }
 
@@ -190,6 +288,7 @@ export class WatchSession extends EventTarget {
 
   private detach(): void {
     this.sync.stop();
+    this.meshLoaded?.stop();
     this.channel.removeEventListener('frame', this.onFrame);
     this.channel.removeEventListener('statechange', this.onChannelState);
   }

@@ -45,7 +45,7 @@ export class Session {
 
   /** Adds a participant for `conn`, answers `joined` to it and tells the others. */
   add(conn: WatchConnection, rid: string, name: string): void {
-    const wire: WireParticipant = { id: randomToken(9), uid: conn.uid, name, audio: false, video: false, screen: false, state: 'connected' };
+    const wire: WireParticipant = { id: randomToken(9), uid: conn.uid, name, audio: false, video: false, screen: false, speaking: false, state: 'connected' };
     const member: Member = { wire, key: randomToken(16), conn, grace: undefined };
     this.members.set(wire.id, member);
     if (!this.host) this.host = wire.id;
@@ -111,17 +111,18 @@ export class Session {
   }
 
   /** Updates a participant's media flags; refuses (`mesh_full`) a media start past the mesh limit. */
-  media(conn: WatchConnection, pid: string, flags: { audio: boolean; video: boolean; screen: boolean }): void {
+  media(conn: WatchConnection, pid: string, flags: { audio: boolean; video: boolean; screen: boolean; speaking?: boolean }): void {
     const member = this.members.get(pid)!;
     const wants = flags.audio || flags.video || flags.screen;
     const had = member.wire.audio || member.wire.video || member.wire.screen;
     if (wants && !had && this.withMedia() >= this.rules.meshLimit) {
       return conn.sendError(ErrorCode.MeshFull, `this session already has ${this.rules.meshLimit} participants with media (the mesh limit); watch without audio and video`, { sid: this.sid });
     }
-    Object.assign(member.wire, flags);
+    Object.assign(member.wire, { audio: flags.audio, video: flags.video, screen: flags.screen, speaking: flags.audio && flags.speaking === true });
     this.broadcast({ type: 'participant', sid: this.sid, participant: member.wire });
   }
 
+  /** Participants announcing any media. */
   private withMedia(): number {
     let n = 0;
     for (const m of this.members.values()) if (m.wire.audio || m.wire.video || m.wire.screen) n++;

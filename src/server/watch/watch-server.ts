@@ -28,7 +28,7 @@ export interface WatchOptions {
   controlRate?: Rate;
   /** Frames per page (clock probes, signalling, commands). Default 50/s, burst 200. */
   frameRate?: Rate;
-  /** STUN/TURN servers handed to browsers for WebRTC. Default: none (host candidates: same network only). */
+  /** STUN/TURN servers handed to browsers for WebRTC, where the project config has none (`iceServers`). Default: none (host candidates: same network only). */
   iceServers?: IceServer[];
   /** Ping interval; a page that missed one is dropped (its participants go `reconnecting`). Default 5,000 ms. */
   heartbeatMs?: number;
@@ -103,14 +103,14 @@ export class WatchServer {
       const identity = await project.identify(params.token);
       if (ws.readyState !== ws.OPEN) return;
       const conn = new WatchConnection(ws, project.id, identity.userId ?? clientIdOf(params.clientId, null), identity.username, ip, this.rates);
-      this.open(conn);
+      this.open(conn, project.config.iceServers ?? this.iceServers);
     } catch (error) {
       if (!(error instanceof VidgetError)) this.ctx.log('accepting a watch socket', error);
       close(ws, closeCodeOf(error), error instanceof VidgetError ? error.message.slice(0, 120) : 'internal error');
     }
   }
 
-  private open(conn: WatchConnection): void {
+  private open(conn: WatchConnection, iceServers: IceServer[]): void {
     const { ws } = conn;
     this.connectionOf.set(ws, conn);
     this.registry.opened(conn);
@@ -121,7 +121,7 @@ export class WatchServer {
     });
     ws.once('close', () => this.registry.closed(conn));
     ws.resume();
-    conn.send({ type: 'hello', uid: conn.uid, name: conn.tokenName, now: serverNow(), iceServers: this.iceServers, meshLimit: this.registry.rules.meshLimit, graceMs: this.graceMs });
+    conn.send({ type: 'hello', uid: conn.uid, name: conn.tokenName, now: serverNow(), iceServers, meshLimit: this.registry.rules.meshLimit, graceMs: this.graceMs });
   }
 
   /** Closes every page with 1001 and stops the timers. */

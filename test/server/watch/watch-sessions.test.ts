@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseProjects } from '../../../src/server/index.js';
 import { startServer, token } from '../helpers.js';
 import { WatchTestClient } from './watch-test-client.js';
 
@@ -203,4 +204,18 @@ test('the clock probe is answered with the server time', async (t) => {
   const t1 = performance.timeOrigin + performance.now();
   assert.equal(answer.t0, t0);
   assert.ok(answer.now >= t0 - 1 && answer.now <= t1 + 1, 'same machine: within the round trip');
+});
+
+test("hello hands pages the project's ICE servers (else the server's), and a bad ICE list in a project config is refused naming the field", async (t) => {
+  const turn = { urls: ['turn:turn.example.com:3478'], username: 'u', credential: 'c' };
+  const server = await startServer({
+    projects: (id) => ({ id, anonymous: ['read'], ...(id === 'with-turn' ? { iceServers: [turn] } : {}) }),
+    watch: { iceServers: [{ urls: 'stun:stun.example.com' }] },
+  });
+  t.after(() => server.close());
+  const a = await WatchTestClient.connect(server, 'with-turn');
+  assert.deepEqual(a.frames[0]!.type === 'hello' && a.frames[0]!.iceServers, [turn]);
+  const b = await WatchTestClient.connect(server, 'plain');
+  assert.deepEqual(b.frames[0]!.type === 'hello' && b.frames[0]!.iceServers, [{ urls: 'stun:stun.example.com' }]);
+  assert.throws(() => parseProjects({ projects: [{ id: 'x', iceServers: [{ urls: 'http://evil' }] }] }), /projects\[0\]\.iceServers\[0\]\.urls/);
 });
