@@ -2,7 +2,7 @@ import type { WatchServerFrame } from '../protocol/index.js';
 import { ClockSync } from './clock-sync.js';
 import { Invitation } from './invitation.js';
 import { WatchChannel } from './watch-channel.js';
-import { WatchSession, type WatchTogetherOptions } from './watch-session.js';
+import type { WatchSession, WatchTogetherOptions } from './watch-session.js';
 
 /** What watch together needs of a player. */
 export interface WatchHost {
@@ -39,6 +39,8 @@ export class WatchClient {
 
   /** Creates or joins a session on this player's video. */
   async join(options: WatchTogetherOptions): Promise<WatchSession> {
+    // Sessions and playback sync load on the first join: a page that only waits for invitations does without.
+    const { WatchSession } = await import('./watch-session.js');
     const session = new WatchSession(this.channel, this.clock, this.host.video, options);
     this.sessions.add(session);
     session.addEventListener('statechange', () => {
