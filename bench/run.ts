@@ -14,6 +14,7 @@ import { socketBench } from './socket-bench.js';
 import { timelineBench } from './timeline-bench.js';
 import { tokenBench } from './token-bench.js';
 import { pgSearchBench } from './pg-search-bench.js';
+import { watchBench } from './watch-bench.js';
 import pg from 'pg';
 import WebSocket from 'ws';
 
@@ -420,6 +421,16 @@ out(`|---|---|---|---|`);
 out(`| verification, µs per token: HS256 / ES256 | ${fmt(tok.hs256Us, 1)} / ${fmt(tok.es256Us, 1)} | | |`);
 out(`| connections accepted per second, HS256 | ${fmt(tok.connectsPerSec.hs256)} | ${fmt(tok.connectsPerSec.anonymous)} | ${fmt(tok.connectsPerSec.hs256 / tok.connectsPerSec.anonymous, 2)}× |`);
 out(`| connections accepted per second, ES256 | ${fmt(tok.connectsPerSec.es256)} | ${fmt(tok.connectsPerSec.anonymous)} | ${fmt(tok.connectsPerSec.es256 / tok.connectsPerSec.anonymous, 2)}× |`);
+
+// Watch together (issue 16): three Chromium pages of one session on loopback.
+const watch = await watchBench(quick ? { seconds: 8, rounds: 1 } : {});
+out(`\n### Watch together: ${watch.pages} pages, ${fmt(watch.commands)} commands, ${watch.seconds} s of play (Chromium, loopback)`);
+out(`| figure | Vidget (clock sync + drift correction) | baseline: commands applied only | ratio |`);
+out(`|---|---|---|---|`);
+out(`| command applied on the other pages, ms: p50 / p99 | ${fmt(watch.latency.p50, 1)} / ${fmt(watch.latency.p99, 1)} | target 300 | ${fmt(watch.latency.p99 / 300, 2)}× of target |`);
+for (const k of ['p50', 'p95', 'max'] as const) {
+  out(`| position difference between pages while playing, ms, ${k} | ${fmt(watch.drift[k], 1)} | ${fmt(watch.baseline[k], 1)} | ${fmt(watch.drift[k] / Math.max(watch.baseline[k], 0.001), 2)}× |`);
+}
 
 out();
 out(`The flush runs with the server's rate limit raised; at the default 100 frames/s the socket paces itself to 90/s.`);

@@ -7,13 +7,13 @@ export type SendCommand = (action: ControlAction, state: { position: number; rat
 /** Past this (s), drift is corrected by a seek; under it by playbackRate nudges (MediaSync's split). */
 const SEEK_THRESHOLD = 0.25;
 /** Nudging starts above this drift (s) and stops under `SETTLED` (hysteresis). */
-const NUDGE_FROM = 0.01;
-const SETTLED = 0.004;
+const NUDGE_FROM = 0.006;
+const SETTLED = 0.002;
 /** A nudge aims to close the drift over this long (s), never changing the rate by more than `MAX_NUDGE`. */
 const CORRECT_OVER = 0.6;
 const MAX_NUDGE = 0.08;
-/** Frames whose drifts make the median the controller acts on (about a quarter second at 24 fps). */
-const WINDOW = 6;
+/** Frames whose drifts make the median the controller acts on (under 0.4 s at 24 fps): one display refresh of noise each. */
+const WINDOW = 9;
 /** A user's seeks go out at most this often (ms): the first at once, the last after the gap. */
 const SEEK_GAP_MS = 200;
 
@@ -37,6 +37,8 @@ export class PlaybackSync {
   group: PlaybackState | undefined;
   /** The median drift of this page from the group (s, positive: ahead), while playing. */
   drift = 0;
+  /** Whether drift is corrected while playing (else commands are only applied). */
+  correcting = true;
   /** Whether local changes may be sent (false for a non-host in a host-controlled session). */
   mayControl = () => true;
   /** Called when a local change was refused (not the host): it is undone. */
@@ -197,7 +199,7 @@ export class PlaybackSync {
   /** One presented frame: measure the drift, and nudge or seek once a few frames agree. */
   private correct(meta: FrameMeta): void {
     const group = this.group;
-    if (!group || group.paused || this.video.paused || this.video.seeking || this.seekingTo !== undefined) return;
+    if (!group || !this.correcting || group.paused || this.video.paused || this.video.seeking || this.seekingTo !== undefined) return;
     let diff = meta.mediaTime - this.groupPosition(this.clock.toServer(meta.expectedDisplayTime));
     const d = this.video.duration;
     if (this.video.loop && Number.isFinite(d)) diff -= Math.round(diff / d) * d; // across the loop point

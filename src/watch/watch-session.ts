@@ -17,6 +17,8 @@ export interface WatchTogetherOptions {
   control?: ControlMode;
   /** How long the page may be hidden before the connection pauses (no call in progress). Default 30,000 ms. */
   backgroundPauseMs?: number;
+  /** `false`: apply the group's commands only, no drift correction (as watch-party extensions do; the bench's baseline). Default true. */
+  correctDrift?: boolean;
 }
 
 type Hook<E> = ((event: E) => void) | null;
@@ -63,6 +65,7 @@ export class WatchSession extends EventTarget {
   ) {
     super();
     this.sync = new PlaybackSync(video, clock, (action, s) => this.channel.send({ type: 'control', sid: this.sessionId, action, ...s }));
+    this.sync.correcting = options.correctDrift !== false;
     this.sync.mayControl = () => this.control === 'all' || this.host === this.participantId;
     this.sync.onRefused = () => this.report(new VidgetError(ErrorCode.Forbidden, 'only the host controls playback in this session'));
     channel.addEventListener('frame', this.onFrame);
@@ -240,6 +243,8 @@ export class WatchSession extends EventTarget {
         return void this.dispatchEvent(new CustomEvent('invitationanswer', { detail: { userId: frame.to, answer: frame.answer } }));
       case 'err':
         if (frame.rid) return; // a request's error: its promise rejects with it
+        // A command the server dropped (a flood): this page goes back to the group.
+        if (frame.code === ErrorCode.RateLimited && this.sync.group) this.sync.apply(this.sync.group, false);
         return this.report(new VidgetError(frame.code, frame.message));
     }
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { BuiltPage } from '../helpers/built-page.js';
-import { percentile, playerReady, positionDiffs, read, waitFor, watchPage, wt } from './watch-helpers.js';
+import { command, measureDrift, percentile, playerReady, read, sleep, waitFor, watchPage, wt, type Kind } from './watch-helpers.js';
 
 let site: BuiltPage;
 let pages: Page[];
@@ -16,23 +16,6 @@ before(async () => {
   for (const [i, page] of pages.slice(1, 3).entries()) await wt(page, 'join', { sessionId: sid, displayName: `P${i + 1}` });
 });
 after(() => site.close());
-
-type Kind = 'play' | 'pause' | 'seek' | 'rate';
-
-/** One command from `from`: the wall-clock delay until each other page's video shows it (ms). */
-async function command(from: Page, others: Page[], kind: Kind, value?: number): Promise<number[]> {
-  await Promise.all(others.map((p) => wt(p, 'arm', kind, value)));
-  const t0 = await wt<number>(from, 'act', kind, value);
-  const applied = await Promise.all(
-    others.map((p) => p.evaluate(() => Promise.race([(window as unknown as { wt: { armed: Promise<number> } }).wt.armed, new Promise<number>((resolve) => setTimeout(() => resolve(NaN), 5_000))]))),
-  );
-  const states = await Promise.all(others.map((p) => wt(p, 'videoState')));
-  assert.ok(applied.every(Number.isFinite), `${kind} ${value ?? ''} not applied within 5 s: ${JSON.stringify(states)}`);
-  return applied.map((t) => t - t0);
-}
-
-const frames = (page: Page) => wt<{ frames: Array<[number, number]>; duration: number }>(page, 'stopFrames');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('play, pause, seek and rate from each of three pages are applied on the other two, and never echoed back', async () => {
   const group = pages.slice(0, 3);
@@ -59,18 +42,6 @@ test('play, pause, seek and rate from each of three pages are applied on the oth
     );
   }
 });
-
-/** Plays for `seconds` and returns every pairwise position difference of `group`'s presented frames (ms). */
-async function measureDrift(group: Page[], seconds: number): Promise<number[]> {
-  await Promise.all(group.map((p) => wt(p, 'recordFrames')));
-  await sleep(seconds * 1000);
-  const recorded = await Promise.all(group.map(frames));
-  const diffs: number[] = [];
-  for (let i = 0; i < recorded.length; i++) {
-    for (let j = i + 1; j < recorded.length; j++) diffs.push(...positionDiffs(recorded[i]!.frames, recorded[j]!.frames, recorded[i]!.duration));
-  }
-  return diffs.sort((a, b) => a - b);
-}
 
 function report(label: string, diffs: number[]): number {
   const p95 = percentile(diffs, 95);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { builtPage, type BuiltPage } from '../helpers/built-page.js';
@@ -66,4 +67,35 @@ export async function wait(check: () => Promise<boolean>, what: string, ms = 8_0
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A playback command. */
+export type Kind = 'play' | 'pause' | 'seek' | 'rate';
+
+/** One command from `from`: the wall-clock delay until each other page's video shows it (ms). */
+export async function command(from: Page, others: Page[], kind: Kind, value?: number): Promise<number[]> {
+  await Promise.all(others.map((p) => wt(p, 'arm', kind, value)));
+  const t0 = await wt<number>(from, 'act', kind, value);
+  const applied = await Promise.all(
+    others.map((p) => p.evaluate(() => Promise.race([(window as unknown as { wt: { armed: Promise<number> } }).wt.armed, new Promise<number>((resolve) => setTimeout(() => resolve(NaN), 5_000))]))),
+  );
+  const states = await Promise.all(others.map((p) => wt(p, 'videoState')));
+  assert.ok(applied.every(Number.isFinite), `${kind} ${value ?? ''} not applied within 5 s: ${JSON.stringify(states)}`);
+  return applied.map((t) => t - t0);
+}
+
+/** The frames a page recorded since `recordFrames`. */
+export const frames = (page: Page) => wt<{ frames: Array<[number, number]>; duration: number }>(page, 'stopFrames');
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Plays for `seconds` and returns every pairwise position difference of `group`'s presented frames (ms). */
+export async function measureDrift(group: Page[], seconds: number): Promise<number[]> {
+  await Promise.all(group.map((p) => wt(p, 'recordFrames')));
+  await sleep(seconds * 1000);
+  const recorded = await Promise.all(group.map(frames));
+  const diffs: number[] = [];
+  for (let i = 0; i < recorded.length; i++) {
+    for (let j = i + 1; j < recorded.length; j++) diffs.push(...positionDiffs(recorded[i]!.frames, recorded[j]!.frames, recorded[i]!.duration));
+  }
+  return diffs.sort((a, b) => a - b);
 }
