@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { BuiltPage } from '../helpers/built-page.js';
-import { playerReady, read, waitFor, watchPage, wt } from './watch-helpers.js';
+import { playerReady, read, sleep, waitFor, watchPage, wt } from './watch-helpers.js';
 
 let site: BuiltPage;
 
@@ -15,9 +15,9 @@ after(() => site.close());
 async function threeInSession(): Promise<{ pages: Page[]; pids: string[] }> {
   const pages = await site.viewers(3);
   await Promise.all(pages.map(playerReady));
-  const first = await wt<{ sid: string; pid: string }>(pages[0]!, 'join', { displayName: 'A' });
+  const first = await wt<{ sid: string; pid: string }>(pages[0]!, 'join', { displayName: 'A', backgroundPauseMs: 100 });
   const pids = [first.pid];
-  for (const [i, page] of pages.slice(1).entries()) pids.push((await wt<{ pid: string }>(page, 'join', { sessionId: first.sid, displayName: `P${i + 1}` })).pid);
+  for (const [i, page] of pages.slice(1).entries()) pids.push((await wt<{ pid: string }>(page, 'join', { sessionId: first.sid, displayName: `P${i + 1}`, backgroundPauseMs: 100 })).pid);
   await waitFor(pages[0]!, 'session.participants.length === 3');
   return { pages, pids };
 }
@@ -58,7 +58,7 @@ test('camera and microphone flow both ways over the mesh (frames decoded > 0 in 
   assert.equal(await wt(a, 'media', 'setVideoQuality', 'low'), 'ok');
 });
 
-test('a screen share arrives at the others', async () => {
+test('a screen share arrives at the others; a page in a call stays connected in the background, one without pauses', async () => {
   const { pages, pids } = await threeInSession();
   const [a, b] = pages as [Page, Page, Page];
   await a.click('#share');
@@ -66,4 +66,11 @@ test('a screen share arrives at the others', async () => {
   assert.equal(await read(a, 'shared'), 'ok');
   await waitFor(b, `session.participants.find((p) => p.id === '${pids[0]}')?.screenEnabled === true`);
   await waitFor(b, `quality['${pids[0]}']?.framesDecoded > 0`, 20_000);
+  // Hidden: b (no media) pauses after its 100 ms; a, sharing its screen, is in a call and stays.
+  await Promise.all([a, b].map((p) => wt(p, 'setVisibility', 'hidden')));
+  await waitFor(b, "session.state === 'paused'");
+  await sleep(500); // five times the pause delay: a would have paused by now
+  assert.equal(await read(a, 'session.state'), 'running');
+  await wt(b, 'setVisibility', 'visible');
+  await waitFor(b, "session.state === 'running'");
 });

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { BuiltPage } from '../helpers/built-page.js';
 import { token } from '../server/helpers.js';
-import { playerReady, read, wait, waitFor, watchPage, wt } from './watch-helpers.js';
+import { command, playerReady, read, wait, waitFor, watchPage, wt } from './watch-helpers.js';
 
 let site: BuiltPage;
 let pages: Page[];
@@ -134,4 +134,17 @@ test('in Chromium: an invitation reaches the invited user’s page (incomingInvi
     ),
   );
   assert.equal(late, 'invite_expired');
+});
+
+test('in Chromium: in a host-controlled session another participant’s pause is undone and reported forbidden; the host’s applies everywhere', async () => {
+  const [host, guest] = await site.viewers(2);
+  await Promise.all([host!, guest!].map(playerReady));
+  const { sid } = await wt<{ sid: string }>(host!, 'join', { control: 'host' });
+  await wt(guest!, 'join', { sessionId: sid });
+  await command(host!, [guest!], 'play');
+  await wt(guest!, 'act', 'pause');
+  await waitFor(guest!, "events.some((e) => e.type === 'error' && e.code === 'forbidden')");
+  await waitFor(guest!, 'videoState().paused === false');
+  assert.equal((await wt<{ paused: boolean }>(host!, 'videoState')).paused, false, 'the group never paused');
+  await command(host!, [guest!], 'pause');
 });
