@@ -2,6 +2,9 @@ import { ErrorCode, type InviteAnswer } from '../../protocol/index.js';
 import { randomToken } from './session.js';
 import type { WatchConnection } from './watch-connection.js';
 
+/** Invitations one page may have waiting at once (each rings every page of the invited user). */
+const MAX_PENDING_PER_PAGE = 10;
+
 /** An invitation waiting for its answer. */
 interface Pending {
   iid: string;
@@ -29,6 +32,9 @@ export class Invitations {
 
   /** Invites `to` into session `sid`; answers `invited` to the inviter, or `not_found` when the user has no page open. */
   invite(inviter: WatchConnection, rid: string, sid: string, fromName: string, to: string): void {
+    let pending = 0;
+    for (const p of this.pending.values()) if (p.inviter === inviter) pending++;
+    if (pending >= MAX_PENDING_PER_PAGE) return inviter.sendError(ErrorCode.RateLimited, `at most ${MAX_PENDING_PER_PAGE} invitations may wait for answers at once`, { rid, sid });
     const pages = [...this.pagesOf(inviter.project, to)];
     if (pages.length === 0) return inviter.sendError(ErrorCode.NotFound, `user ${to} has no page open on this project`, { rid, sid });
     const iid = randomToken(12);

@@ -1,6 +1,9 @@
 import type { WebSocket } from 'ws';
-import { TokenBucket, type ErrorCode, type WatchServerFrame } from '../../protocol/index.js';
+import { CloseCode, TokenBucket, type ErrorCode, type WatchServerFrame } from '../../protocol/index.js';
 import type { Rate } from '../limits/limiter.js';
+
+/** Bytes waiting for one page past which it is closed (4009): a reader that stopped reading. */
+const MAX_BUFFERED = 4 * 1024 * 1024;
 
 /** One page's connection to the watch endpoint of a project. */
 export class WatchConnection {
@@ -40,7 +43,9 @@ export class WatchConnection {
   }
 
   send(frame: WatchServerFrame): void {
-    if (this.open) this.ws.send(JSON.stringify(frame));
+    if (!this.open) return;
+    if (this.ws.bufferedAmount > MAX_BUFFERED) return this.ws.close(CloseCode.SlowConsumer, 'slow consumer');
+    this.ws.send(JSON.stringify(frame));
   }
 
   sendError(code: ErrorCode, message: string, ref: { rid?: string; sid?: string } = {}): void {

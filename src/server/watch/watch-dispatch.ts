@@ -4,6 +4,9 @@ import { serverNow } from './server-clock.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { WatchConnection } from './watch-connection.js';
 
+/** Sessions one page may be in at once: each made session lives as long as its page, so creating is bounded. */
+const MAX_SESSIONS_PER_PAGE = 4;
+
 /** Frames that name a session the connection must be a participant of. */
 type InSessionFrame = Extract<WatchClientFrame, { sid: string }>;
 
@@ -28,6 +31,9 @@ export function dispatchWatchFrame(conn: WatchConnection, data: RawData, isBinar
 function join(conn: WatchConnection, frame: JoinFrame, registry: SessionRegistry): void {
   const name = conn.tokenName ?? (frame.name?.trim().slice(0, 40) || `Viewer ${conn.uid.slice(0, 4)}`);
   try {
+    if (conn.sessions.size >= MAX_SESSIONS_PER_PAGE && !(frame.sid && conn.sessions.has(`${conn.project}/${frame.sid}`))) {
+      throw new VidgetError(ErrorCode.RateLimited, `a page may be in at most ${MAX_SESSIONS_PER_PAGE} sessions at once; leave one first`);
+    }
     if (frame.sid === undefined) return registry.create(conn, frame.control ?? 'all').add(conn, frame.rid, name);
     const session = registry.find(conn, frame.sid);
     if (frame.resume && session.resume(conn, frame.rid, frame.resume.pid, frame.resume.key)) return;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import WebSocket from 'ws';
 import { parseProjects } from '../../../src/server/index.js';
 import { startServer, token } from '../helpers.js';
 import { WatchTestClient } from './watch-test-client.js';
@@ -218,4 +219,44 @@ test("hello hands pages the project's ICE servers (else the server's), and a bad
   const b = await WatchTestClient.connect(server, 'plain');
   assert.deepEqual(b.frames[0]!.type === 'hello' && b.frames[0]!.iceServers, [{ urls: 'stun:stun.example.com' }]);
   assert.throws(() => parseProjects({ projects: [{ id: 'x', iceServers: [{ urls: 'http://evil' }] }] }), /projects\[0\]\.iceServers\[0\]\.urls/);
+});
+
+test('one page cannot pile up sessions or invitations: past 4 sessions and 10 waiting invitations it gets rate_limited', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const spammer = await WatchTestClient.connect(server);
+  const victim = await WatchTestClient.connect(server, 'demo', { token: token('demo', 'victim') });
+  const sids: string[] = [];
+  for (let i = 0; i < 4; i++) sids.push((await spammer.joined()).sid);
+  const fifth = await spammer.join();
+  assert.equal(fifth.type === 'err' && fifth.code, 'rate_limited');
+  for (let i = 0; i < 12; i++) spammer.send({ type: 'invite', rid: `i${i}`, sid: sids[0], to: 'victim' });
+  const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => spammer.where((f) => (f.type === 'invited' || f.type === 'err') && f.rid === `i${i}`)));
+  assert.equal(answers.filter((f) => f.type === 'invited').length, 10);
+  assert.equal(answers.filter((f) => f.type === 'err' && f.code === 'rate_limited').length, 2);
+  victim.send({ type: 'time', t0: 0 });
+  await victim.next('time');
+  assert.equal(victim.frames.filter((f) => f.type === 'invite').length, 10);
+  // Leaving one makes room for another.
+  spammer.send({ type: 'leave', sid: sids[0] });
+  assert.equal((await spammer.join()).type, 'joined');
+});
+
+test('the watch endpoint refuses as the rooms do: no _pk 4000, an unknown project 4003, a tampered token 4001, another path 404', async (t) => {
+  const server = await startServer({ projects: (id) => (id === 'demo' ? { id, secret: 'test-secret-0123456789', anonymous: ['read'] } : undefined) });
+  t.after(() => server.close());
+  const closeOf = async (path: string) => {
+    const ws = new WebSocket(`${server.wsUrl}${path}`);
+    return new Promise<number | string>((resolve) => {
+      ws.on('close', (code) => resolve(code));
+      ws.on('unexpected-response', (_req, res) => resolve(`HTTP ${res.statusCode}`));
+      ws.on('error', () => {});
+    });
+  };
+  assert.equal(await closeOf('/watch/demo'), 4000);
+  assert.equal(await closeOf('/watch/nope?_pk=abc'), 4003);
+  assert.equal(await closeOf(`/watch/demo?_pk=abc&token=${token('demo', 'x')}x`), 4001);
+  assert.equal(await closeOf('/watch/demo/extra?_pk=abc'), 'HTTP 404');
+  // The server is still serving.
+  assert.ok((await WatchTestClient.connect(server)).uid);
 });
