@@ -66,8 +66,8 @@ export async function watchBench({ seconds = 20, rounds = 4 } = {}): Promise<Wat
       commands: latencies.length / 2,
       seconds,
       latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1)! },
-      drift: stats(drift),
-      baseline: stats(baseline),
+      drift: stats(drift.all),
+      baseline: stats(baseline.all),
     };
   } finally {
     await site.close();

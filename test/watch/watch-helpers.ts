@@ -39,15 +39,33 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** Pairwise position differences (ms, ascending): all of them, and those where neither page was stalled. */
+export interface DriftSample {
+  all: number[];
+  onTime: number[];
+}
+
+/** A frame presented more than this many frame intervals after the previous one: the page stalled (a loaded machine). */
+const STALL = 2.5;
+
+/** The usual gap between presented frames (ms): their median. */
+function frameInterval(frames: Array<[number, number]>): number {
+  const gaps = frames.slice(1).map(([t], i) => t - frames[i]![0]);
+  return gaps.sort((x, y) => x - y)[gaps.length >> 1] ?? Infinity;
+}
+
 /**
  * Position differences between two pages from their presented frames (`[wall ms, media s]`):
  * for each frame of `a`, `b`'s position at the same wall time, interpolated between its
  * neighbouring frames (never across a loop point), wrapped into ±half the duration. In ms.
+ * `onTime` leaves out frames either page presented late (a gap over 2.5 frames: it was starved
+ * of CPU), which are rendering stalls rather than drift.
  */
-export function positionDiffs(a: Array<[number, number]>, b: Array<[number, number]>, duration: number): number[] {
-  const diffs: number[] = [];
+export function positionDiffs(a: Array<[number, number]>, b: Array<[number, number]>, duration: number): DriftSample {
+  const out: DriftSample = { all: [], onTime: [] };
+  const limit = STALL * Math.max(frameInterval(a), frameInterval(b));
   let j = 0;
-  for (const [t, m] of a) {
+  for (const [i, [t, m]] of a.entries()) {
     while (j + 1 < b.length && b[j + 1]![0] <= t) j++;
     const p = b[j];
     const q = b[j + 1];
@@ -55,9 +73,10 @@ export function positionDiffs(a: Array<[number, number]>, b: Array<[number, numb
     const bAt = p[1] + ((q[1] - p[1]) * (t - p[0])) / (q[0] - p[0]);
     let d = m - bAt;
     d -= Math.round(d / duration) * duration;
-    diffs.push(Math.abs(d) * 1000);
+    out.all.push(Math.abs(d) * 1000);
+    if (q[0] - p[0] <= limit && (i === 0 || t - a[i - 1]![0] <= limit)) out.onTime.push(Math.abs(d) * 1000);
   }
-  return diffs;
+  return out;
 }
 
 /** Retries `check` until it holds (for a state that settles over a round trip); fails after `ms`. */
@@ -88,14 +107,20 @@ export async function command(from: Page, others: Page[], kind: Kind, value?: nu
 export const frames = (page: Page) => wt<{ frames: Array<[number, number]>; duration: number }>(page, 'stopFrames');
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Plays for `seconds` and returns every pairwise position difference of `group`'s presented frames (ms). */
-export async function measureDrift(group: Page[], seconds: number): Promise<number[]> {
+/** Plays for `seconds` and returns every pairwise position difference of `group`'s presented frames (ms, ascending). */
+export async function measureDrift(group: Page[], seconds: number): Promise<DriftSample> {
   await Promise.all(group.map((p) => wt(p, 'recordFrames')));
   await sleep(seconds * 1000);
   const recorded = await Promise.all(group.map(frames));
-  const diffs: number[] = [];
+  const out: DriftSample = { all: [], onTime: [] };
   for (let i = 0; i < recorded.length; i++) {
-    for (let j = i + 1; j < recorded.length; j++) diffs.push(...positionDiffs(recorded[i]!.frames, recorded[j]!.frames, recorded[i]!.duration));
+    for (let j = i + 1; j < recorded.length; j++) {
+      const pair = positionDiffs(recorded[i]!.frames, recorded[j]!.frames, recorded[i]!.duration);
+      out.all.push(...pair.all);
+      out.onTime.push(...pair.onTime);
+    }
   }
-  return diffs.sort((a, b) => a - b);
+  out.all.sort((x, y) => x - y);
+  out.onTime.sort((x, y) => x - y);
+  return out;
 }
