@@ -117,6 +117,7 @@ export class WatchSession extends EventTarget {
   enableAudio(): Promise<void> {
     return this.media((m) => m.enable('audio'));
   }
+  /** Stops the microphone. */
   disableAudio(): Promise<void> {
     return this.media((m) => m.disable('audio'));
   }
@@ -124,6 +125,7 @@ export class WatchSession extends EventTarget {
   enableVideo(): Promise<void> {
     return this.media((m) => m.enable('video'));
   }
+  /** Stops the camera. */
   disableVideo(): Promise<void> {
     return this.media((m) => m.disable('video'));
   }
@@ -131,6 +133,7 @@ export class WatchSession extends EventTarget {
   shareScreen(): Promise<void> {
     return this.media((m) => m.enable('screen'));
   }
+  /** Stops sharing the screen. */
   stopScreenShare(): Promise<void> {
     return this.media((m) => m.disable('screen'));
   }

@@ -28,6 +28,7 @@ export class WatchConnection {
     this.controls = new TokenBucket(rates.controls.perSecond, rates.controls.burst);
   }
 
+  /** Whether the socket can still be written to. */
   get open(): boolean {
     return this.ws.readyState === this.ws.OPEN;
   }
@@ -42,12 +43,14 @@ export class WatchConnection {
     return this.controls.take();
   }
 
+  /** Sends a frame; a page with more than 4 MiB waiting is closed instead (4009). */
   send(frame: WatchServerFrame): void {
     if (!this.open) return;
     if (this.ws.bufferedAmount > MAX_BUFFERED) return this.ws.close(CloseCode.SlowConsumer, 'slow consumer');
     this.ws.send(JSON.stringify(frame));
   }
 
+  /** Sends an `err` frame naming the request or session it answers. */
   sendError(code: ErrorCode, message: string, ref: { rid?: string; sid?: string } = {}): void {
     this.send({ type: 'err', code, message, ...ref });
   }

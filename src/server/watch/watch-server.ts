@@ -59,6 +59,7 @@ export class WatchServer {
   private readonly rates: { frames: Rate; controls: Rate };
   private readonly iceServers: IceServer[];
   private readonly graceMs: number;
+  private closing = false;
 
   constructor(
     private readonly ctx: WatchServerContext,
@@ -82,6 +83,7 @@ export class WatchServer {
     const target = parseTarget(req.url);
     const match = target && WATCH_PATH.exec(target.pathname);
     if (!target || !match) return refuse(socket, '404 Not Found');
+    if (this.closing) return refuse(socket, '503 Service Unavailable');
     const project = this.ctx.projects.get(decodeSegment(match[1]!) ?? '');
     if (project && !project.allowsOrigin(req.headers.origin)) return refuse(socket, '403 Forbidden');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -126,6 +128,7 @@ export class WatchServer {
 
   /** Closes every page with 1001 and stops the timers. */
   closeAll(): void {
+    this.closing = true;
     this.stopHeartbeat();
     this.registry.dispose();
     for (const ws of this.wss.clients) ws.close(CloseCode.GoingAway, 'server shutting down');
