@@ -68,3 +68,24 @@ test('<vidget-watch-together> at 390 px: tiles with camera, names, mute states, 
   await bob!.locator('vidget-watch-together').screenshot({ path: 'test-results/watch-together-390.png' });
   await ann!.locator('vidget-watch-together').screenshot({ path: 'test-results/watch-together-390-local.png' });
 });
+
+test('<vidget-watch-together>: the invite box rings the user’s page and shows the answer', async () => {
+  const [ann, bob] = await site.viewers(2, { width: 390, height: 844 });
+  await Promise.all([ann!, bob!].map(playerReady));
+  await wt(ann!, 'join', { displayName: 'Ann' });
+  await wt(ann!, 'mountWidget');
+  // Bob listens for invitations; his user id is what Ann types (here read from his own session).
+  const { uid } = await wt<{ uid: string }>(bob!, 'join', {});
+  await bob!.evaluate(() => (window as unknown as { wt: { session: { leave(): void } } }).wt.session.leave());
+  await wt(bob!, 'listen');
+  const box = ann!.locator('vidget-watch-together').getByRole('textbox', { name: 'User id to invite' });
+  await box.fill(uid);
+  await ann!.locator('vidget-watch-together').getByRole('button', { name: 'Invite' }).click();
+  await waitFor(bob!, 'invitations.length === 1');
+  await bob!.evaluate(() => (window as unknown as { wt: { invitations: Array<{ decline(): void }> } }).wt.invitations[0]!.decline());
+  await ann!
+    .locator('vidget-watch-together')
+    .getByRole('status')
+    .filter({ hasText: `${uid}: declined` })
+    .waitFor();
+});
