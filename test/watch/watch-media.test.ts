@@ -54,8 +54,10 @@ test('camera and microphone flow both ways over the mesh (frames decoded > 0 in 
   assert.equal(await wt(a, 'dropConnection'), 1);
   await waitFor(a, "hooks.includes('connected')");
   await waitFor(b, `quality['${pids[0]}'].framesDecoded > ${before + 24}`, 20_000);
-  // setVideoQuality maps to the sender's encoding.
+  // setVideoQuality maps to the sender's encoding: of the camera's 640 px, 'medium' (the default) sends half, 'low' a quarter.
+  assert.equal(await read(b, `quality['${pids[0]}'].frameWidth`), 320);
   assert.equal(await wt(a, 'media', 'setVideoQuality', 'low'), 'ok');
+  await waitFor(b, `quality['${pids[0]}'].frameWidth === 160`, 20_000);
 });
 
 test('a screen share arrives at the others; a page in a call stays connected in the background, one without pauses', async () => {

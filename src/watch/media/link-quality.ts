@@ -10,6 +10,8 @@ export interface LinkQuality {
   fps: number;
   /** Video frames decoded since the start. */
   framesDecoded: number;
+  /** Width of the video frames received (0 without video). */
+  frameWidth: number;
   /** `good`, `fair` or `poor`, from loss and round trip. */
   level: 'good' | 'fair' | 'poor';
 }
@@ -31,6 +33,7 @@ export function qualityOf(report: RTCStatsReport, previous: StatsTotals | undefi
   let lost = 0;
   let fps = 0;
   let framesDecoded = 0;
+  let frameWidth = 0;
   let rtt = NaN;
   report.forEach((s: Stat) => {
     if (s.type === 'inbound-rtp') {
@@ -40,6 +43,7 @@ export function qualityOf(report: RTCStatsReport, previous: StatsTotals | undefi
       if (s.kind === 'video') {
         fps = Number(s.framesPerSecond ?? 0);
         framesDecoded = Number(s.framesDecoded ?? 0);
+        frameWidth = Number(s.frameWidth ?? 0);
       }
     }
     if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) rtt = Number(s.currentRoundTripTime) * 1000;
@@ -50,5 +54,5 @@ export function qualityOf(report: RTCStatsReport, previous: StatsTotals | undefi
   const expected = previous ? received - previous.received + (lost - previous.lost) : 0;
   const packetLoss = expected > 0 ? Math.max(0, (lost - previous!.lost) / expected) : 0;
   const level = packetLoss > 0.1 || rtt > 400 ? 'poor' : packetLoss > 0.02 || rtt > 150 ? 'fair' : 'good';
-  return { quality: { bitrate, packetLoss, rtt, fps, framesDecoded, level }, totals };
+  return { quality: { bitrate, packetLoss, rtt, fps, framesDecoded, frameWidth, level }, totals };
 }
