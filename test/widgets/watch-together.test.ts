@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { BuiltPage } from '../helpers/built-page.js';
@@ -65,6 +66,13 @@ test('<vidget-watch-together> at 390 px: tiles with camera, names, mute states, 
   assert.match(seen.tiles[0]!.quality, /dot (good|fair|poor)/);
   assert.ok(seen.link.endsWith(`#watch=${sid}`));
   assert.deepEqual((await tiles(ann!)).pressed, { Microphone: 'true', Camera: 'true', Screen: 'false', Leave: null });
+  // WCAG 2.1 A/AA inside the widget's shadow root (axe-core, as the demo's widgets are checked).
+  await bob!.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+  const axe = (await bob!.evaluate(
+    `axe.run({ fromShadowDom: ['vidget-watch-together'] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }).then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')) }))`,
+  )) as { passes: number; violations: string[] };
+  assert.deepEqual(axe.violations, []);
+  assert.ok(axe.passes > 0);
   await bob!.locator('vidget-watch-together').screenshot({ path: 'test-results/watch-together-390.png' });
   await ann!.locator('vidget-watch-together').screenshot({ path: 'test-results/watch-together-390-local.png' });
 });
