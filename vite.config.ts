@@ -29,7 +29,7 @@ export default defineConfig(({ mode }) =>
               manualChunks: (id: string) =>
                 /\/partysocket\//.test(id)
                   ? 'partysocket'
-                  : /\/widgets\/|\/sandbox-|\/src\/platform\/|\/protocol\/platform\.|\/socket\/(transport|offline-queue|client-id)\.|\/protocol\/query\./.test(id)
+                  : /\/widgets\/|\/watch\/|\/sandbox-|\/src\/platform\/|\/protocol\/platform\.|\/socket\/(transport|offline-queue|client-id)\.|\/protocol\/query\./.test(id)
                     ? undefined
                     : 'vidget-core',
             },
@@ -39,6 +39,6 @@ export default defineConfig(({ mode }) =>
     : {
         // Two pages: the player demo and the analytics dashboard.
         build: { outDir: 'dist', target: 'es2022', emptyOutDir: true, rollupOptions: { input: { main: 'index.html', analytics: 'analytics.html' } } },
-        server: { proxy: { '/api': target, '/parties': { target, ws: true } } },
+        server: { proxy: { '/api': target, '/parties': { target, ws: true }, '/watch': { target, ws: true } } },
       },
 );

@@ -15,6 +15,7 @@ import { timelineBench } from './timeline-bench.js';
 import { tokenBench } from './token-bench.js';
 import { pgSearchBench } from './pg-search-bench.js';
 import { platformBench } from './platform-bench.js';
+import { watchBench } from './watch-bench.js';
 import pg from 'pg';
 import WebSocket from 'ws';
 
@@ -433,6 +434,16 @@ out(
 out(
   `| REST video create → every player's socket, p50 / p99 ms (${plat.notifications} notifications) | ${fmt(plat.notify.p50, 1)} / ${fmt(plat.notify.p99, 1)} | a record published through the server API to as many sockets of a widget room: ${fmt(plat.record.p50, 1)} / ${fmt(plat.record.p99, 1)} | ${fmt(plat.notify.p50 / plat.record.p50, 2)}× / ${fmt(plat.notify.p99 / plat.record.p99, 2)}× |`,
 );
+// Watch together (issue 16): three Chromium pages of one session on loopback.
+const watch = await watchBench(quick ? { seconds: 8, rounds: 1 } : {});
+out(`\n### Watch together: ${watch.pages} pages, ${fmt(watch.commands)} commands, ${watch.seconds} s of play (Chromium, loopback)`);
+out(`| figure | Vidget (clock sync + drift correction) | baseline: commands applied only | ratio |`);
+out(`|---|---|---|---|`);
+out(`| command applied on the other pages, ms: p50 / p99 | ${fmt(watch.latency.p50, 1)} / ${fmt(watch.latency.p99, 1)} | target 300 | ${fmt(watch.latency.p99 / 300, 2)}× of target |`);
+for (const k of ['p50', 'p95', 'max'] as const) {
+  out(`| position difference between pages while playing, ms, ${k} | ${fmt(watch.drift[k], 1)} | ${fmt(watch.baseline[k], 1)} | ${fmt(watch.drift[k] / Math.max(watch.baseline[k], 0.001), 2)}× |`);
+}
+
 out();
 out(`The flush runs with the server's rate limit raised; at the default 100 frames/s the socket paces itself to 90/s.`);
 out(

@@ -30,3 +30,9 @@ export type { WidgetApi } from './host/widget-api.js';
 export function defineWidget(type: string, definition: WidgetDefinition): void {
   widgets.define(type, definition);
 }
+export type { WatchSession, WatchTogetherOptions } from './watch/watch-session.js';
+export type { Invitation } from './watch/invitation.js';
+export type { Participant } from './watch/participant.js';
+export type { ParticipantEvent, WatchErrorEvent, WatchState, WatchStateEvent } from './watch/watch-events.js';
+/** Loads and defines `<vidget-watch-together>` (the watch-together tiles and controls; a lazy chunk). */
+export const loadWatchTogetherWidget = (): Promise<unknown> => import('../widgets/watch-together/watch-together.js');

@@ -4,6 +4,8 @@ import type { AnalyticsSubscription, AnalyticsSubscriptionOptions } from '../pla
 import { WidgetSocket, type SocketState, type WidgetSocketOptions } from '../socket/index.js';
 import { Emitter, type Listener } from './emitter.js';
 import { KeptValues } from './kept-values.js';
+import type { WatchClient } from '../watch/watch-client.js';
+import type { WatchSession, WatchTogetherOptions } from '../watch/watch-session.js';
 
 /** Media events re-emitted from the `<video>`. */
 export const MEDIA_EVENTS = ['play', 'pause', 'timeupdate', 'seeking', 'seeked', 'ended', 'ratechange', 'volumechange', 'loadedmetadata'] as const;
@@ -48,6 +50,7 @@ export class PlayerApi {
   /** The project video shown since `loadVideo`, if any. */
   currentVideo: Video | undefined;
   private unlink: (() => void) | undefined;
+  private watch: Promise<WatchClient> | undefined;
 
   constructor(
     readonly video: HTMLVideoElement,
@@ -114,8 +117,9 @@ export class PlayerApi {
     return document.fullscreenElement ? document.exitFullscreen() : Promise.resolve();
   }
 
-  /** Adds a listener; returns a function that removes it. */
+  /** Adds a listener; returns a function that removes it. `incomingInvite` connects this page for invitations. */
   on(name: PlayerEventName, fn: PlayerListener): () => void {
+    if (name === 'incomingInvite') void this.watchClient().then((c) => c.listen());
     return this.events.on(name, fn);
   }
   off(name: PlayerEventName, fn: PlayerListener): void {
@@ -196,8 +200,18 @@ export class PlayerApi {
     return new AnalyticsSubscription({ host: this.connection.server, project: this.connection.project, ...(token ? { token } : {}), ...options });
   }
 
+  /** Watch together: creates (no `sessionId`) or joins a session synced on this player's video. Loaded on first use. */
+  async watchTogether(options: WatchTogetherOptions = {}): Promise<WatchSession> {
+    return (await this.watchClient()).join(options);
+  }
+
+  private watchClient(): Promise<WatchClient> {
+    return (this.watch ??= import('../watch/watch-client.js').then((m) => new m.WatchClient(this)));
+  }
+
   /** Removes every listener this api added to the page. */
   destroy(): void {
+    void this.watch?.then((c) => c.stop());
     this.teardown.abort();
     this.unlink?.();
     this.unlink = undefined;

@@ -22,6 +22,7 @@ import { Projects } from './trust/projects.js';
 import type { AnalyticsOptions } from './platform/analytics-hub.js';
 import { Platform } from './platform/platform.js';
 import { platformRoutes } from './platform/platform-routes.js';
+import { WatchServer, type WatchOptions } from './watch/watch-server.js';
 
 /** Options of {@link createServer}; every one has a default that serves a demo page out of the box. */
 export interface ServerOptions {
@@ -90,6 +91,8 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** Live analytics: series bucket (`seriesMs`, 60,000), push interval (`pushMs`, 1,000), `staleMs` (15,000), per-connection `caps`. */
   analytics?: Partial<AnalyticsOptions>;
+  /** Watch together (`/watch/<project>`): grace period, invitation expiry, mesh limit, ICE servers, rates. */
+  watch?: WatchOptions;
   /** Where errors are reported. Default `console.error`. */
   log?: (message: string, error?: unknown) => void;
 }
@@ -207,7 +210,8 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
   const timeouts: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, idleMs: 60_000, ...options.timeouts };
   const http = createHttpServer({ connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs / 2) }, createRequestHandler({ api, statics, limiter, addresses, log }));
   guard.attach(http, timeouts);
-  http.on('upgrade', sockets.upgrade);
+  const watch = new WatchServer({ projects, limiter, addresses, guard, maxFrameBytes, log }, options.watch);
+  http.on('upgrade', (req, socket, head) => (watch.handles(req.url) ? watch.upgrade(req, socket, head) : sockets.upgrade(req, socket, head)));
   const stopRetention = options.retentionMs ? startRetention(store, registry, options.retentionMs, log) : () => {};
 
   await new Promise<void>((resolve, reject) => {
@@ -237,9 +241,11 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
       stopRetention();
       platform.close();
       sockets.closeAll();
+      watch.closeAll();
       await registry.drainAll();
       registry.disposeAll();
       sockets.terminateAll();
+      watch.terminateAll();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await closed;

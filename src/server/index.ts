@@ -36,3 +36,4 @@ export type { Action, RoomPermissions } from './trust/permissions.js';
 export type { AutoIndexOptions } from './store/auto-index-policy.js';
 export type { AnalyticsOptions } from './platform/analytics-hub.js';
 export type { ViewerCaps } from './platform/project-analytics.js';
+export type { WatchOptions } from './watch/watch-server.js';

@@ -36,7 +36,7 @@ export interface SocketServerOptions {
 const ROOM_PATH = /^\/parties\/([^/]+)\/([^/]+)\/?$/;
 
 /** Answers a refused upgrade and closes the socket once the answer is out. */
-function refuse(socket: Duplex, status: string): void {
+export function refuse(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
 }
 
@@ -193,13 +193,13 @@ export class SocketServer {
 }
 
 /** Closes a socket refused on accept; it was paused, and must read again to take the client's close reply. */
-function closeWs(ws: WebSocket, code: number, reason: string): void {
+export function closeWs(ws: WebSocket, code: number, reason: string): void {
   ws.resume();
   ws.close(code, reason);
 }
 
 /** The close code for a refused connection. */
-function closeCodeOf(error: unknown): number {
+export function closeCodeOf(error: unknown): number {
   if (!(error instanceof VidgetError)) return CloseCode.InternalError;
   if (error.code === ErrorCode.Unauthorized) return CloseCode.Unauthorized;
   if (error.code === ErrorCode.TokenExpired) return CloseCode.TokenExpired;
