@@ -48,6 +48,8 @@ export class VidgetFeed extends VidgetWidget {
   declare list: Video[];
   declare state: SocketState;
   declare problem: string;
+  /** The notifications that came during each read of the list in flight. */
+  private readonly loads = new Set<Array<(list: Video[]) => Video[]>>();
 
   constructor() {
     super();
@@ -58,37 +60,47 @@ export class VidgetFeed extends VidgetWidget {
   override connectedCallback(): void {
     super.connectedCallback();
     this.state = this.api.connectionState;
-    this.api.on('videoCreated', ({ video }: { video: Video }) => this.put(video));
-    this.api.on('videoUpdated', ({ videoId, changes }: { videoId: string; changes: Partial<VideoFields> & { updated: number } }) => this.change(videoId, changes));
-    this.api.on('videoDeleted', ({ videoId }: { videoId: string }) => (this.list = this.list.filter((v) => v.id !== videoId)));
+    this.api.on('videoCreated', ({ video }: { video: Video }) =>
+      this.apply((list) => (list.some((v) => v.id === video.id && v.updated > video.updated) ? list : [video, ...list.filter((v) => v.id !== video.id)].sort((a, b) => b.created - a.created))),
+    );
+    this.api.on('videoUpdated', ({ videoId, changes }: { videoId: string; changes: Partial<VideoFields> & { updated: number } }) =>
+      this.apply((list) => list.map((v) => (v.id === videoId && changes.updated >= v.updated ? { ...v, ...changes } : v))),
+    );
+    this.api.on('videoDeleted', ({ videoId }: { videoId: string }) => this.apply((list) => list.filter((v) => v.id !== videoId)));
     this.api.on('videoChange', () => this.requestUpdate());
     this.api.on('connectionStateChange', ({ state, previous }: { state: SocketState; previous: SocketState }) => {
       this.state = state;
-      // Back after a drop: read the list again, in case more was missed than a catch-up replays.
-      if (state === 'running' && previous !== 'starting') void this.load();
+      // Connected (the first time: what changed between the first read and the join came on no
+      // socket), or back after a drop (more may be missed than a catch-up replays): read again.
+      if (state === 'running' && previous !== 'running') void this.load();
     });
     void this.load();
   }
 
   private async load(): Promise<void> {
+    const during: Array<(list: Video[]) => Video[]> = [];
+    this.loads.add(during);
     try {
       const videos = await this.api.videos();
       if (this.api.signal.aborted) return;
-      // Notifications that came while it loaded are newer where their `updated` says so.
-      const known = new Map(this.list.map((v) => [v.id, v]));
-      this.list = videos.map((v) => ((known.get(v.id)?.updated ?? 0) > v.updated ? known.get(v.id)! : v)).sort((a, b) => b.created - a.created);
+      // Notifications that came while it loaded may be newer than the answer: applied again on it
+      // (each only where its `updated` is newer, so an older one changes nothing).
+      this.list = during.reduce(
+        (list, change) => change(list),
+        videos.slice().sort((a, b) => b.created - a.created),
+      );
       this.problem = '';
     } catch (error) {
       this.problem = (error as Error).message;
+    } finally {
+      this.loads.delete(during);
     }
   }
 
-  private put(video: Video): void {
-    this.list = [video, ...this.list.filter((v) => v.id !== video.id)].sort((a, b) => b.created - a.created);
-  }
-
-  private change(id: string, changes: Partial<VideoFields> & { updated: number }): void {
-    this.list = this.list.map((v) => (v.id === id && changes.updated >= v.updated ? { ...v, ...changes } : v));
+  /** A notification: applied to the list, and kept for the reads in flight (their answers may predate it). */
+  private apply(change: (list: Video[]) => Video[]): void {
+    this.list = change(this.list);
+    for (const during of this.loads) during.push(change);
   }
 
   override render() {
