@@ -27,13 +27,18 @@ export default defineConfig(({ mode }) =>
               minify: true,
               comments: { annotation: false },
               manualChunks: (id: string) =>
-                /\/partysocket\//.test(id) ? 'partysocket' : /\/widgets\/|\/sandbox-|\/socket\/(transport|offline-queue|client-id)\.|\/protocol\/query\./.test(id) ? undefined : 'vidget-core',
+                /\/partysocket\//.test(id)
+                  ? 'partysocket'
+                  : /\/widgets\/|\/watch\/|\/sandbox-|\/src\/platform\/|\/protocol\/platform\.|\/socket\/(transport|offline-queue|client-id)\.|\/protocol\/query\./.test(id)
+                    ? undefined
+                    : 'vidget-core',
             },
           },
         },
       }
     : {
-        build: { outDir: 'dist', target: 'es2022', emptyOutDir: true },
-        server: { proxy: { '/api': target, '/parties': { target, ws: true } } },
+        // Two pages: the player demo and the analytics dashboard.
+        build: { outDir: 'dist', target: 'es2022', emptyOutDir: true, rollupOptions: { input: { main: 'index.html', analytics: 'analytics.html' } } },
+        server: { proxy: { '/api': target, '/parties': { target, ws: true }, '/watch': { target, ws: true } } },
       },
 );

@@ -20,11 +20,13 @@ function vidgetServer() {
     const unlimited = { perSecond: 1e6, burst: 1e6 };
     // Pages use many project ids: each is a project open to viewers without a token; those named
     // signed… need signed room names (TwentyThree's signed root channels, in the Bayeux tests).
-    const projects = (id) => ({ id, secret: 'wtr-secret-0123456789', anonymous: ['read', 'publish', 'search'], signedRooms: id.startsWith('signed') });
+    const projects = (id) => ({ id, secret: 'wtr-secret-0123456789', apiKey: 'wtr-api-key-0123456789', anonymous: ['read', 'publish', 'search'], signedRooms: id.startsWith('signed') });
     server = await createServer({
       port,
       dataDir,
       devTokens: true,
+      // Short analytics buckets, so a series moves within a test.
+      analytics: { seriesMs: 2_000 },
       projects,
       staticDir: 'test/fixtures',
       log: () => {},

@@ -14,6 +14,8 @@ import { socketBench } from './socket-bench.js';
 import { timelineBench } from './timeline-bench.js';
 import { tokenBench } from './token-bench.js';
 import { pgSearchBench } from './pg-search-bench.js';
+import { platformBench } from './platform-bench.js';
+import { watchBench } from './watch-bench.js';
 import { bayeuxBench, bayeuxTable } from './bayeux-bench.js';
 import pg from 'pg';
 import WebSocket from 'ws';
@@ -422,6 +424,26 @@ out(`| verification, µs per token: HS256 / ES256 | ${fmt(tok.hs256Us, 1)} / ${f
 out(`| connections accepted per second, HS256 | ${fmt(tok.connectsPerSec.hs256)} | ${fmt(tok.connectsPerSec.anonymous)} | ${fmt(tok.connectsPerSec.hs256 / tok.connectsPerSec.anonymous, 2)}× |`);
 out(`| connections accepted per second, ES256 | ${fmt(tok.connectsPerSec.es256)} | ${fmt(tok.connectsPerSec.anonymous)} | ${fmt(tok.connectsPerSec.es256 / tok.connectsPerSec.anonymous, 2)}× |`);
 
+// The platform (issue 14): analytics ingest and video notification fan-out.
+const plat = await platformBench(quick ? { reports: 20_000, players: 200, notifications: 10 } : {});
+out(`\n### Platform: analytics ingest (50 players, one dashboard subscribed) and video notifications to ${fmt(plat.players)} players`);
+out(`| figure | Vidget platform | baseline | ratio |`);
+out(`|---|---|---|---|`);
+out(
+  `| analytics reports taken in per second of server CPU (${fmt(plat.reports)} frames, 32 in flight per player) | ${fmt(plat.ingestPerCpuSecond.analytics)} | plain ephemeral publishes, each player in its own room: ${fmt(plat.ingestPerCpuSecond.ephemeral)} | ${fmt(plat.ingestPerCpuSecond.analytics / plat.ingestPerCpuSecond.ephemeral, 2)}× |`,
+);
+out(
+  `| REST video create → every player's socket, p50 / p99 ms (${plat.notifications} notifications) | ${fmt(plat.notify.p50, 1)} / ${fmt(plat.notify.p99, 1)} | a record published through the server API to as many sockets of a widget room: ${fmt(plat.record.p50, 1)} / ${fmt(plat.record.p99, 1)} | ${fmt(plat.notify.p50 / plat.record.p50, 2)}× / ${fmt(plat.notify.p99 / plat.record.p99, 2)}× |`,
+);
+// Watch together (issue 16): three Chromium pages of one session on loopback.
+const watch = await watchBench(quick ? { seconds: 8, rounds: 1 } : {});
+out(`\n### Watch together: ${watch.pages} pages, ${fmt(watch.commands)} commands, ${watch.seconds} s of play (Chromium, loopback)`);
+out(`| figure | Vidget (clock sync + drift correction) | baseline: commands applied only | ratio |`);
+out(`|---|---|---|---|`);
+out(`| command applied on the other pages, ms: p50 / p99 | ${fmt(watch.latency.p50, 1)} / ${fmt(watch.latency.p99, 1)} | target 300 | ${fmt(watch.latency.p99 / 300, 2)}× of target |`);
+for (const k of ['p50', 'p95', 'max'] as const) {
+  out(`| position difference between pages while playing, ms, ${k} | ${fmt(watch.drift[k], 1)} | ${fmt(watch.baseline[k], 1)} | ${fmt(watch.drift[k] / Math.max(watch.baseline[k], 0.001), 2)}× |`);
+}
 // The Bayeux endpoint (issue 15) beside Faye's own server, the same faye client driving both.
 out(`\n### Bayeux: Vidget's /bayeux beside Faye 1.4's own server (NodeAdapter), faye's Node client (WebSocket) for both`);
 out(`Channel /bench/fan is a Vidget room; Faye's messages are padded to the record's size. Target (issue 15): ≥ 1.5× Faye's deliveries/s and a lower p99.`);

@@ -14,4 +14,8 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--disable-quic',
   '--autoplay-policy=no-user-gesture-required',
+  // Watch together's camera, microphone and screen share: fake devices, permissions granted.
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--auto-select-desktop-capture-source=Entire screen',
 ];

@@ -22,6 +22,7 @@ const builtIns: Record<string, () => Promise<unknown>> = {
   reactions: () => import('../widgets/reactions/reactions.js'),
   chat: () => import('../widgets/chat/chat.js'),
   quiz: () => import('../widgets/quiz/quiz.js'),
+  feed: () => import('../widgets/feed/feed.js'),
 };
 for (const [type, load] of Object.entries(builtIns)) if (!widgets.has(type)) widgets.registerLoader(type, load);
 

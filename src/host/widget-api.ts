@@ -1,8 +1,9 @@
 import { ErrorCode, VidgetError } from '../protocol/errors.js';
+import type { Video } from '../protocol/platform.js';
 import type { Json } from '../protocol/record.js';
 import { Emitter } from '../player/emitter.js';
 import type { PlayerApi, PlayerEventName, PlayerListener } from '../player/player-api.js';
-import type { WidgetSocket, WidgetSocketOptions } from '../socket/index.js';
+import type { SocketState, WidgetSocket, WidgetSocketOptions } from '../socket/index.js';
 import type { WidgetEntry } from './widget-config.js';
 
 /** This widget's own lifecycle events (other names are the player's). */
@@ -48,6 +49,12 @@ export interface WidgetApi {
   getState(name: string): Json | undefined;
   /** The player's project id (e.g. to keep something per project in the browser). */
   readonly project: string;
+  /** The state of the page's project connection (its changes: `connectionStateChange`). */
+  readonly connectionState: SocketState;
+  /** The project's videos (their changes: `videoCreated`, `videoUpdated`, `videoDeleted`). */
+  videos(): Promise<Video[]>;
+  /** Plays a project video in the player (its widgets follow the video's `config`, when it has one). */
+  loadVideo(video: Video): void;
   /** Tracked timers: cleared on destroy. */
   setTimeout(fn: () => void, ms?: number): number;
   setInterval(fn: () => void, ms?: number): number;
@@ -172,13 +179,18 @@ export function createWidgetScope(player: PlayerApi, entry: WidgetEntry, host: {
     setVisible: () => host.setVisible(entry.id, true),
     setInvisible: () => host.setVisible(entry.id, false),
     getAuthenticatedUser: () => host.user(),
-    getVideoId: () => player.videoId,
+    getVideoId: () => player.currentVideo?.id ?? player.videoId,
     setVariable: (name, value, persistent) => player.setVariable(name, value, persistent),
     getVariable: (name) => player.getVariable(name),
     getVariables: () => player.getVariables(),
     setState: (name, value, persistent) => player.widgetState.set(`${entry.id}/${name}`, value, persistent),
     getState: (name) => player.widgetState.get(`${entry.id}/${name}`),
     project: player.connection.project,
+    get connectionState() {
+      return player.connectionState;
+    },
+    videos: () => player.videos(),
+    loadVideo: (video) => player.loadVideo(video),
     setTimeout: (fn, ms) => timer('timeout', fn, ms),
     setInterval: (fn, ms) => timer('interval', fn, ms),
     clearTimeout: clear,

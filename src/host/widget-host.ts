@@ -75,6 +75,12 @@ export class WidgetHost {
     this.placed.delete(id);
   }
 
+  /** Replaces every widget with `entries` (another video's list). */
+  replaceAll(entries: WidgetEntry[]): void {
+    for (const id of [...this.placed.keys()]) this.remove(id);
+    for (const entry of entries) this.add(entry);
+  }
+
   /** Moves the playhead. */
   update(t: number): void {
     this.apply(this.timeline.seek(t));

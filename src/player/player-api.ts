@@ -1,14 +1,20 @@
+import type { Video } from '../protocol/platform.js';
 import type { Json } from '../protocol/record.js';
-import { WidgetSocket, type WidgetSocketOptions } from '../socket/index.js';
+import type { AnalyticsSubscription, AnalyticsSubscriptionOptions } from '../platform/analytics-subscription.js';
+import { WidgetSocket, type SocketState, type WidgetSocketOptions } from '../socket/index.js';
 import { Emitter, type Listener } from './emitter.js';
 import { KeptValues } from './kept-values.js';
+import type { WatchClient } from '../watch/watch-client.js';
+import type { WatchSession, WatchTogetherOptions } from '../watch/watch-session.js';
 
 /** Media events re-emitted from the `<video>`. */
 export const MEDIA_EVENTS = ['play', 'pause', 'timeupdate', 'seeking', 'seeked', 'ended', 'ratechange', 'volumechange', 'loadedmetadata'] as const;
 /** A media event name. */
 export type MediaEventName = (typeof MEDIA_EVENTS)[number];
 /** Runtime events, in Cinema8's camelCase. */
-export type RuntimeEventName = 'widgetInit' | 'widgetShow' | 'widgetHide' | 'widgetDestroy' | 'variableChange' | 'fullscreenChange';
+export type RuntimeEventName = 'widgetInit' | 'widgetShow' | 'widgetHide' | 'widgetDestroy' | 'variableChange' | 'fullscreenChange' | PlatformEventName;
+/** The project connection's events: `connectionStateChange({ state, previous })`, `videoCreated({ video })`, `videoUpdated({ videoId, changes })`, `videoDeleted({ videoId })`, `videoChange(video)` (after `loadVideo`). */
+export type PlatformEventName = 'connectionStateChange' | 'videoCreated' | 'videoUpdated' | 'videoDeleted' | 'videoChange';
 /** Every event `on()` accepts. */
 export type PlayerEventName = MediaEventName | RuntimeEventName | (string & {});
 /** A listener; widget events pass the widget id, `variableChange` passes `(name, previous, next)`. */
@@ -39,6 +45,12 @@ export class PlayerApi {
   private readonly events = new Emitter('a player listener');
   private readonly variables: KeptValues;
   private readonly teardown = new AbortController();
+  /** The state of the page's project connection (`stopped` until the player opens it). */
+  connectionState: SocketState = 'stopped';
+  /** The project video shown since `loadVideo`, if any. */
+  currentVideo: Video | undefined;
+  private unlink: (() => void) | undefined;
+  private watch: Promise<WatchClient> | undefined;
 
   constructor(
     readonly video: HTMLVideoElement,
@@ -105,8 +117,9 @@ export class PlayerApi {
     return document.fullscreenElement ? document.exitFullscreen() : Promise.resolve();
   }
 
-  /** Adds a listener; returns a function that removes it. */
+  /** Adds a listener; returns a function that removes it. `incomingInvite` connects this page for invitations. */
   on(name: PlayerEventName, fn: PlayerListener): () => void {
+    if (name === 'incomingInvite') void this.watchClient().then((c) => c.listen());
     return this.events.on(name, fn);
   }
   off(name: PlayerEventName, fn: PlayerListener): void {
@@ -142,9 +155,66 @@ export class PlayerApi {
     return new WidgetSocket({ host: this.connection.server, project: this.connection.project, ...(this.connection.token ? { token: this.connection.token } : {}), ...options });
   }
 
+  /**
+   * Joins the page's one connection to the project (opened with the first player, closed with the
+   * last): its state as `connectionStateChange`, the project's video notifications, and this
+   * player's analytics. Loaded on demand; the page works without it (unreachable server: the
+   * state says `reconnecting`). `<vidget-player>` calls it when it starts.
+   */
+  connectProject(widgetRoot?: EventTarget): void {
+    if (this.unlink || this.teardown.signal.aborted) return;
+    this.unlink = () => {}; // taken while the module loads
+    import('../platform/player-link.js')
+      .then(({ linkPlayer }) => {
+        if (this.teardown.signal.aborted) return;
+        this.unlink = linkPlayer(this, widgetRoot, (state, previous) => {
+          if (state === this.connectionState) return;
+          this.connectionState = state;
+          this.emit('connectionStateChange', { state, previous });
+        });
+      })
+      .catch((error: unknown) => console.error('vidget: the project connection could not load', error));
+  }
+
+  /** The project's videos (what the project lets its viewers read); rejects with a `VidgetError`. */
+  async videos(): Promise<Video[]> {
+    return (await import('../platform/player-link.js')).fetchVideos(this.connection);
+  }
+
+  /** Plays a project video in this player: its source and poster, from the start; emits `videoChange(video)` (the element loads its `config`). */
+  loadVideo(video: Video): void {
+    this.currentVideo = video;
+    this.video.src = video.src;
+    if (video.poster) this.video.poster = video.poster;
+    else this.video.removeAttribute('poster');
+    this.emit('videoChange', video);
+  }
+
+  /**
+   * The project's live analytics (needs a token with `analytics`: `options.token`, else the
+   * player's): with `catchup` (`30m`, `6h`) the past series first, then a snapshot a second.
+   */
+  async analytics(options: Partial<AnalyticsSubscriptionOptions> = {}): Promise<AnalyticsSubscription> {
+    const { AnalyticsSubscription } = await import('../platform/analytics-subscription.js');
+    const token = options.token ?? this.connection.token;
+    return new AnalyticsSubscription({ host: this.connection.server, project: this.connection.project, ...(token ? { token } : {}), ...options });
+  }
+
+  /** Watch together: creates (no `sessionId`) or joins a session synced on this player's video. Loaded on first use. */
+  async watchTogether(options: WatchTogetherOptions = {}): Promise<WatchSession> {
+    return (await this.watchClient()).join(options);
+  }
+
+  private watchClient(): Promise<WatchClient> {
+    return (this.watch ??= import('../watch/watch-client.js').then((m) => new m.WatchClient(this)));
+  }
+
   /** Removes every listener this api added to the page. */
   destroy(): void {
+    void this.watch?.then((c) => c.stop());
     this.teardown.abort();
+    this.unlink?.();
+    this.unlink = undefined;
     this.events.clear();
   }
 }

@@ -4,6 +4,7 @@ import { parseWidgetConfig, type ConfigError, type WidgetEntry } from '../host/w
 import { widgets, type WidgetRegistry } from '../host/widget-registry.js';
 import { reserveControlsBand } from './controls-band.js';
 import { PlayerApi } from './player-api.js';
+import type { Video } from '../protocol/platform.js';
 
 /** `error` event of `<vidget-player>`: a bad config entry or a widget that failed. */
 export class PlayerErrorEvent extends Event {
@@ -194,6 +195,8 @@ export class VidgetPlayer extends LitElement {
       onError: (entry, error) => this.report([{ index: -1, id: entry.id, message: (error as Error)?.message ?? String(error) }]),
     });
     this.startClock(video);
+    this.playerApi.connectProject(this.renderRoot);
+    this.playerApi.on('videoChange', (v: Video) => v.config && this.loadWidgets(v.config));
     void this.loadConfig(this.host);
   }
 
@@ -286,6 +289,21 @@ export class VidgetPlayer extends LitElement {
     const { entries, errors } = parseWidgetConfig(raw);
     this.report(errors);
     for (const entry of entries) host.add(entry);
+  }
+
+  /** A project video with its own widget list: the widgets shown give way to that list's. */
+  private async loadWidgets(url: string): Promise<void> {
+    const host = this.host!;
+    try {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`config ${url} answered ${res.status}`);
+      const { entries, errors } = parseWidgetConfig(await res.json());
+      if (this.host !== host) return;
+      this.report(errors);
+      host.replaceAll(entries);
+    } catch (error) {
+      this.report([{ index: -1, message: `the video's widget config could not be read: ${(error as Error).message}` }]);
+    }
   }
 
   private report(errors: ConfigError[]): void {

@@ -42,6 +42,12 @@ export const ErrorCode = {
   Closed: 'closed',
   /** Client side: no answer from the server in time. */
   Timeout: 'timeout',
+  /** Watch together: no such session (never made, or erased when its last participant left). */
+  SessionNotFound: 'session_not_found',
+  /** Watch together: the invitation expired (or was answered) before this answer. */
+  InviteExpired: 'invite_expired',
+  /** Watch together: the session already has as many participants with media as its mesh allows. */
+  MeshFull: 'mesh_full',
 } as const;
 
 /** A stable error code string, e.g. `"bad_query"`. */

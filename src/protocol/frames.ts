@@ -89,6 +89,8 @@ export interface ResultFrame {
   rid: string;
   records: VidgetRecord[];
   total: number;
+  /** `total` is a lower bound: the store stopped counting there (PostgreSQL, past 10,000 matches). */
+  totalExact?: false;
   groups?: SearchGroup[];
   /** More groups exist than were sent (at most 1,000, and at most the answer's byte cap). */
   groupsTruncated?: true;
@@ -142,15 +144,15 @@ function bad(message: string): never {
   throw new VidgetError(ErrorCode.BadFrame, message);
 }
 
-/** Rejects values JSON.parse can make but we will not store: deeper than 32 levels. */
-function checkDepth(value: unknown): void {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > MAX_DATA_DEPTH) bad(`data is nested deeper than ${MAX_DATA_DEPTH}`);
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
-  }
+/**
+ * Rejects values JSON.parse can make but we will not store: deeper than 32 levels. Recursive
+ * (at most 33 calls deep) so the check allocates nothing on the publish path.
+ */
+function checkDepth(value: unknown, depth: number): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (depth > MAX_DATA_DEPTH) bad(`data is nested deeper than ${MAX_DATA_DEPTH}`);
+  if (Array.isArray(value)) for (const child of value) checkDepth(child, depth + 1);
+  else for (const key in value) checkDepth((value as Record<string, unknown>)[key], depth + 1);
 }
 
 /**
@@ -171,7 +173,7 @@ export function parseClientFrame(text: string): ClientFrame {
       if (!isValidName(f.cid)) bad('pub.cid must be 1-64 of A-Z a-z 0-9 _ -');
       if (!('data' in f)) bad('pub.data is missing');
       if (f.persist !== undefined && typeof f.persist !== 'boolean') bad('pub.persist must be a boolean');
-      checkDepth(f.data);
+      checkDepth(f.data, 1);
       return { type: 'pub', cid: f.cid, data: f.data as Json, persist: f.persist === true };
     }
     case 'search':

@@ -26,3 +26,22 @@ export type {
   SyncedFrame,
 } from './frames.js';
 export { TokenBucket } from './token-bucket.js';
+export { ANALYTICS_ROOM, PROJECT_ROOM, VIDEO_STATUSES, completionRate, countedSnapshots, mergeSnapshots, validateVideoFields } from './platform.js';
+export type { AnalyticsReport, AnalyticsSnapshot, Video, VideoFields, VideoNotification, VideoStatus } from './platform.js';
+export { parseWatchFrame, positionAt } from './watch-frames.js';
+export type {
+  AnswerFrame,
+  ControlAction,
+  ControlFrame,
+  ControlMode,
+  IceServer,
+  InviteAnswer,
+  InviteFrame,
+  JoinFrame,
+  MediaFrame,
+  PlaybackState,
+  SignalFrame,
+  WatchClientFrame,
+  WatchServerFrame,
+  WireParticipant,
+} from './watch-frames.js';

@@ -20,6 +20,10 @@ import type { Bus, PresenceStore } from './bus/bus.js';
 import type { ProjectConfig, ProjectResolver } from './trust/project-config.js';
 import { Projects } from './trust/projects.js';
 import { BayeuxEndpoint } from './bayeux/bayeux-endpoint.js';
+import type { AnalyticsOptions } from './platform/analytics-hub.js';
+import { Platform } from './platform/platform.js';
+import { platformRoutes } from './platform/platform-routes.js';
+import { WatchServer, type WatchOptions } from './watch/watch-server.js';
 
 /** Options of {@link createServer}; every one has a default that serves a demo page out of the box. */
 export interface ServerOptions {
@@ -88,6 +92,10 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** The Bayeux endpoint (`/bayeux`, `/faye`): how long a `/meta/connect` is held (default 30000 ms) and how long a silent client id lives after (default 40000 ms). */
   bayeux?: { timeoutMs?: number; expiryMs?: number };
+  /** Live analytics: series bucket (`seriesMs`, 60,000), push interval (`pushMs`, 1,000), `staleMs` (15,000), per-connection `caps`. */
+  analytics?: Partial<AnalyticsOptions>;
+  /** Watch together (`/watch/<project>`): grace period, invitation expiry, mesh limit, ICE servers, rates. */
+  watch?: WatchOptions;
   /** Where errors are reported. Default `console.error`. */
   log?: (message: string, error?: unknown) => void;
 }
@@ -176,6 +184,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.presence ? { presence: options.presence } : {}),
   });
+  const platform = new Platform(store, registry, { ...(options.bus ? { node: options.bus.nodeId } : {}), ...options.analytics }, (e) => log('platform', e));
   // What both socket endpoints (rooms and Bayeux) share: the same limits per client.
   const socketShared = {
     registry,
@@ -188,7 +197,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     heartbeatMs: options.heartbeatMs ?? 30_000,
     projects,
   };
-  const sockets = new SocketServer({ ...socketShared, maxFrameBytes });
+  const sockets = new SocketServer({ ...socketShared, platform, maxFrameBytes });
   const bayeux = new BayeuxEndpoint({
     ...socketShared,
     maxMessageBytes: maxFrameBytes * 2,
@@ -204,6 +213,7 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     stats,
     devTokens: options.devTokens ?? false,
     drainRoom: async (name: string) => registry.get(name)?.settled(),
+    extraRoutes: platformRoutes(platform),
   };
 
   const timeouts: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, idleMs: 60_000, ...options.timeouts };
@@ -212,7 +222,12 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
     bayeux.handles(req) ? void bayeux.request(req, res).catch((error: unknown) => log('bayeux http', error)) : handler(req, res),
   );
   guard.attach(http, timeouts);
-  http.on('upgrade', (req, socket, head) => (bayeux.handles(req) ? bayeux.upgrade(req, socket, head) : sockets.upgrade(req, socket, head)));
+  const watch = new WatchServer({ projects, limiter, addresses, guard, maxFrameBytes, log }, options.watch);
+  http.on('upgrade', (req, socket, head) => {
+    if (bayeux.handles(req)) bayeux.upgrade(req, socket, head);
+    else if (watch.handles(req.url)) watch.upgrade(req, socket, head);
+    else sockets.upgrade(req, socket, head);
+  });
   const stopRetention = options.retentionMs ? startRetention(store, registry, options.retentionMs, log) : () => {};
 
   await new Promise<void>((resolve, reject) => {
@@ -240,12 +255,15 @@ export async function createServer(options: ServerOptions = {}): Promise<VidgetS
       if (closing) return;
       closing = true;
       stopRetention();
+      platform.close();
       sockets.closeAll();
       bayeux.close();
+      watch.closeAll();
       await registry.drainAll();
       registry.disposeAll();
       sockets.terminateAll();
       bayeux.terminateAll();
+      watch.terminateAll();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await closed;

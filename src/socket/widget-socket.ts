@@ -61,6 +61,8 @@ export interface WidgetSocketOptions {
 export interface SearchResponse {
   records: VidgetRecord[];
   total: number;
+  /** `total` is a lower bound: the store stopped counting there (PostgreSQL, past 10,000 matches). */
+  totalExact?: false;
   groups?: SearchGroup[];
   /** More groups exist than were sent. */
   groupsTruncated?: true;

@@ -36,11 +36,16 @@ export async function builtPage(body: string, options: ServerOptions = {}): Prom
   return serve(dir, options);
 }
 
-/** The demo page (`index.html`) built as `npm run build` builds it, served as `npm start` serves it. */
-export async function builtDemo(options: ServerOptions = {}): Promise<BuiltPage> {
+/**
+ * The demo pages (`index.html`, `analytics.html`) built as `npm run build` builds them, served as
+ * `npm start` serves them; `pages` adds files beside them (name → HTML).
+ */
+export async function builtDemo(options: ServerOptions = {}, pages: Record<string, string> = {}): Promise<BuiltPage> {
   const dir = mkdtempSync(join(tmpdir(), 'vidget-demo-'));
   await build({ logLevel: 'silent', build: { outDir: dir, emptyOutDir: true } });
   await build({ logLevel: 'silent', mode: 'lib', build: { outDir: dir, emptyOutDir: false } });
+  copyFileSync('test/fixtures/clip.webm', join(dir, 'clip.webm'));
+  for (const [name, html] of Object.entries(pages)) writeFileSync(join(dir, name), html);
   return serve(dir, options);
 }
 

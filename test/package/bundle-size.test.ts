@@ -20,7 +20,7 @@ test('bundle size budget: core ≤ 20 KB, partysocket ≤ 5 KB, each lazy chunk 
   const widgetChunks = lazy.filter((c) => c.modules.some((m) => /^widgets\/(?!shared\/)[^/]+\//.test(m)));
   assert.deepEqual(
     widgetChunks.map((c) => c.modules.find((m) => /^widgets\/(?!shared\/)/.test(m))!.split('/')[1]).sort(),
-    ['chapters', 'chat', 'hotspot', 'poll', 'quiz', 'reactions', 'viewers'],
+    ['chapters', 'chat', 'feed', 'hotspot', 'poll', 'quiz', 'reactions', 'viewers', 'watch-together'],
     'one lazy chunk per built-in widget, none in the core',
   );
   const partysocket = lazy.filter((c) => c.modules.some((m) => m.includes('node_modules/partysocket/')));

@@ -27,8 +27,13 @@ test('a message framed once reaches several ws clients intact, through the fast 
     const message = new FramedMessage(Buffer.from(text));
     for (const ws of servers) message.writeTo(ws);
   }
+  // Written in one tick, the frames wait in the socket (corked) and leave together as it ends.
+  const socket = (servers[0] as unknown as { _socket: import('node:net').Socket })._socket;
+  assert.equal(socket.writableCorked, 1);
   // ws's own send after framed writes keeps its order.
   for (const ws of servers) ws.send('last');
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.equal(socket.writableCorked, 0, 'uncorked when the tick ends');
   await Promise.all(
     clients.map(
       (c, i) =>

@@ -16,6 +16,9 @@ export interface QuizQuestion {
   answer: number | string;
 }
 
+/** A search's `total` as shown: "10,000+" where the store stopped counting. */
+const count = (total: number, exact: boolean | undefined): string => `${total.toLocaleString('en')}${exact === false ? '+' : ''}`;
+
 /** A leaderboard row: competition ranking (equal scores share a rank). */
 interface Row {
   rank: number;
@@ -101,8 +104,9 @@ export class VidgetQuiz extends VidgetWidget {
   declare score: number;
   declare board: Row[];
   /** The viewer's own rank and score once stored. */
-  declare own: { rank: number; score: number } | undefined;
-  declare players: number;
+  declare own: { rank: string; score: number } | undefined;
+  /** Players counted: a number, or "10,000+" where the store stops counting. */
+  declare players: string;
   declare status: string;
   private socket: WidgetSocket | undefined;
   private refreshTimer = 0;
@@ -112,7 +116,7 @@ export class VidgetQuiz extends VidgetWidget {
     this.step = 0;
     this.score = 0;
     this.board = [];
-    this.players = 0;
+    this.players = '0';
     this.status = '';
   }
 
@@ -195,7 +199,7 @@ export class VidgetQuiz extends VidgetWidget {
   private async refresh(): Promise<void> {
     const socket = this.socket!;
     try {
-      const { records, total } = await socket.search({
+      const { records, total, totalExact } = await socket.search({
         query: { latestPerClient: true, filters: [{ field: 'data.score', operator: 'exists' }], sortField: 'data.score', sortOrder: 'desc', limit: TOP },
       });
       let own: VidgetRecord | undefined = records.find((r) => r.client_id === socket.clientId);
@@ -203,12 +207,10 @@ export class VidgetQuiz extends VidgetWidget {
         own = (await socket.search({ query: { latestPerClient: true, filters: [{ field: 'client_id', operator: '=', value: socket.clientId }], limit: 1 } })).records[0];
       }
       const mine = scoreOf(own);
-      let ownRank: number | undefined;
       if (mine !== undefined) {
         const above = await socket.search({ query: { latestPerClient: true, filters: [{ field: 'data.score', operator: '>', value: mine }], limit: 0 } });
-        ownRank = above.total + 1;
         if (this.step < this.questions.length) this.step = this.questions.length; // finished before (another visit)
-        this.own = { rank: ownRank, score: mine };
+        this.own = { rank: above.totalExact === false ? `> ${count(above.total, false)}` : String(above.total + 1), score: mine };
       }
       this.board = records.map((r, i) => {
         const score = scoreOf(r) ?? 0;
@@ -221,7 +223,7 @@ export class VidgetQuiz extends VidgetWidget {
           mine: r.client_id === socket.clientId,
         };
       });
-      this.players = total;
+      this.players = count(total, totalExact);
     } catch (error) {
       this.status = `Quiz problem: ${(error as Error).message}`;
     }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { RoomName } from '../store/store.js';
 import type { PresenceStore } from './bus.js';
 import { quitConnection, redisConnection, throttledErrorLog, whenReady } from './redis-connection.js';
@@ -7,7 +7,7 @@ import { quitConnection, redisConnection, throttledErrorLog, whenReady } from '.
 export interface RedisPresenceOptions {
   /** `redis://[user:password@]host:port[/db]` (REDIS_URL). */
   url: string;
-  /** Scopes every key (`<prefix>nodes`, `<prefix>presence:<room>`). Default `vidget:`. */
+  /** Scopes every key (`<prefix>nodes`, `<prefix>presence:<room>`, `<prefix>node-rooms:<node>`). Default `vidget:`. */
   prefix?: string;
   /** This node's id (the bus's `nodeId`): the hash field its counts are stored under. */
   nodeId: string;
@@ -22,13 +22,24 @@ export interface RedisPresenceOptions {
 /**
  * Heartbeat: stamp this node with Redis's clock (one clock for every node, so skew between
  * machines does not matter), forget nodes older than the TTL, and return whether this node was
- * missing (it had been taken for dead, or never beat before) followed by the live nodes.
+ * missing (it had been taken for dead, or never beat before) followed by the live nodes. A dead
+ * node's fields are deleted from every room it counted in (its set `<prefix>node-rooms:<node>`),
+ * so rooms nobody reads again do not keep them for ever. (The room keys are built here, not
+ * passed in KEYS: one Redis, not a cluster.)
  */
 const HEARTBEAT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local added = redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[2])))
+local cutoff = '(' .. (now - tonumber(ARGV[2]))
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff)) do
+  local rooms = ARGV[3] .. 'node-rooms:' .. node
+  for _, room in ipairs(redis.call('SMEMBERS', rooms)) do
+    redis.call('HDEL', ARGV[3] .. 'presence:' .. room, node)
+  end
+  redis.call('DEL', rooms)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
 local live = redis.call('ZRANGE', KEYS[1], 0, -1)
 table.insert(live, 1, tostring(added))
 return live
@@ -56,7 +67,7 @@ return total
 `;
 
 interface PresenceCommands {
-  vidgetHeartbeat(nodesKey: string, nodeId: string, ttlMs: number): Promise<string[]>;
+  vidgetHeartbeat(nodesKey: string, nodeId: string, ttlMs: number, prefix: string): Promise<string[]>;
   vidgetTotal(roomKey: string, nodesKey: string, ttlMs: number): Promise<number>;
 }
 
@@ -141,9 +152,9 @@ export class RedisPresence implements PresenceStore {
       return;
     }
     try {
-      if (count > 0) await this.redis.hset(this.roomKey(room), this.nodeId, count);
+      if (count > 0) await this.write(this.redis.multi(), room, count).exec();
       else {
-        await this.redis.hdel(this.roomKey(room), this.nodeId);
+        await this.write(this.redis.multi(), room, undefined).exec();
         // Gone from Redis, unless a newer set() of the room came meanwhile.
         if (!this.counts.has(room)) this.written.delete(room);
       }
@@ -163,7 +174,7 @@ export class RedisPresence implements PresenceStore {
     this.closed = true;
     clearInterval(this.timer);
     if (this.redis.status === 'ready') {
-      const goodbye = this.redis.multi().zrem(this.nodesKey(), this.nodeId);
+      const goodbye = this.redis.multi().zrem(this.nodesKey(), this.nodeId).del(this.roomsKey());
       for (const room of this.written) goodbye.hdel(this.roomKey(room), this.nodeId);
       try {
         await goodbye.exec();
@@ -185,12 +196,23 @@ export class RedisPresence implements PresenceStore {
     return `${this.prefix}presence:${room}`;
   }
 
+  /** The rooms this node has a field in, so another node can delete them when this one dies. */
+  private roomsKey(): string {
+    return `${this.prefix}node-rooms:${this.nodeId}`;
+  }
+
+  /** Queues this node's count of a room (undefined: none) and its entry in {@link roomsKey}. */
+  private write(batch: ChainableCommander, room: RoomName, count: number | undefined): ChainableCommander {
+    if (count === undefined) return batch.hdel(this.roomKey(room), this.nodeId).srem(this.roomsKey(), room);
+    return batch.hset(this.roomKey(room), this.nodeId, count).sadd(this.roomsKey(), room);
+  }
+
   private async heartbeat(): Promise<void> {
     // One beat at a time: a slow Redis must not pile beats up.
     if (this.closed || this.beating || this.redis.status !== 'ready') return;
     this.beating = true;
     try {
-      const [added, ...live] = await this.redis.vidgetHeartbeat(this.nodesKey(), this.nodeId, this.nodeTtlMs);
+      const [added, ...live] = await this.redis.vidgetHeartbeat(this.nodesKey(), this.nodeId, this.nodeTtlMs, this.prefix);
       if ((added === '1' || this.stale) && !this.closed) await this.restoreCounts();
       const nodes = live.sort().join('\n');
       const changed = this.liveNodes !== undefined && nodes !== this.liveNodes;
@@ -212,11 +234,7 @@ export class RedisPresence implements PresenceStore {
     if (this.written.size === 0) return;
     const rooms = [...this.written];
     const batch = this.redis.multi();
-    for (const room of rooms) {
-      const count = this.counts.get(room);
-      if (count === undefined) batch.hdel(this.roomKey(room), this.nodeId);
-      else batch.hset(this.roomKey(room), this.nodeId, count);
-    }
+    for (const room of rooms) this.write(batch, room, this.counts.get(room));
     try {
       await batch.exec();
     } catch (error) {

@@ -20,6 +20,8 @@ export interface HttpApiContext {
   /** Waits until everything accepted in a room is stored, so a search sees it. */
   drainRoom: (room: string) => Promise<void>;
   stats: () => { rooms: number; connections: number };
+  /** Routes of other parts of the server (the platform's videos and analytics), tried after these. */
+  extraRoutes?: Route[];
 }
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -39,7 +41,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 };
 const MAX_BODY = 16 * 1024;
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   jsonText(res, status, JSON.stringify(body), headers);
 }
 
@@ -55,12 +57,12 @@ export function sendHttpError(res: ServerResponse, error: unknown, headers: Reco
   json(res, STATUS[e.code] ?? 500, { error: { code: e.code, message: e.message } }, headers);
 }
 
-function bearer(req: IncomingMessage): string | undefined {
+export function bearer(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
   return header?.startsWith('Bearer ') ? header.slice(7) : undefined;
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY) throw new VidgetError(ErrorCode.TooLarge, `body over ${MAX_BODY} bytes`);
   let size = 0;
@@ -89,16 +91,16 @@ function params(match: RegExpExecArray): string[] {
 }
 
 /** A request under `/api/projects/<p>/`: the project, and whether it carries the project's API key. */
-interface ProjectCall {
+export interface ProjectCall {
   project: Project;
   /** The caller is the site's backend (the API key): no token, signature or permission needed. */
   trusted: boolean;
 }
 
-type Handler = (ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, target: RequestTarget, args: string[], call: ProjectCall | undefined) => Promise<void> | void;
+export type Handler = (ctx: HttpApiContext, req: IncomingMessage, res: ServerResponse, target: RequestTarget, args: string[], call: ProjectCall | undefined) => Promise<void> | void;
 
 /** A route only the site's backend may call. */
-function backendOnly(call: ProjectCall | undefined): Project {
+export function backendOnly(call: ProjectCall | undefined): Project {
   if (!call?.trusted) throw new VidgetError(ErrorCode.Unauthorized, "this route needs the project's API key (Authorization: Bearer <apiKey>)");
   return call.project;
 }
@@ -189,8 +191,14 @@ const listRooms: Handler = async (ctx, _req, res, _target, _args, call) => {
   json(res, 200, { rooms: rooms.map((r) => ({ room: r.room.slice(project.id.length + 1), records: r.records, bytes: r.bytes, connections: ctx.registry.get(r.room)?.connections.size ?? 0 })) });
 };
 
-/** Every route: a path pattern and its handler per method (HEAD is served by GET). */
-const ROUTES: Array<{ path: RegExp; methods: Record<string, Handler> }> = [
+/** A route: a path pattern and its handler per method (HEAD is served by GET). */
+export interface Route {
+  path: RegExp;
+  methods: Record<string, Handler>;
+}
+
+/** Every route of this file. */
+const ROUTES: Route[] = [
   { path: /^\/api\/health$/, methods: { GET: health } },
   { path: /^\/api\/tokens$/, methods: { POST: issueToken } },
   { path: /^\/api\/projects\/([^/]+)\/widgets\/([^/]+)\/records$/, methods: { GET: searchRecords, POST: publishRecord } },
@@ -225,7 +233,7 @@ export async function handleApi(ctx: HttpApiContext, req: IncomingMessage, res: 
   // a project's routes allow its `origins`.
   res.setHeader('access-control-allow-origin', '*');
   try {
-    for (const route of ROUTES) {
+    for (const route of ctx.extraRoutes ? ROUTES.concat(ctx.extraRoutes) : ROUTES) {
       const match = route.path.exec(target.pathname);
       if (!match) continue;
       const args = params(match);

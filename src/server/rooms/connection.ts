@@ -89,7 +89,7 @@ export class Connection {
     }
     // Framed here into one buffer, one write: ws's own send writes header and payload with cork
     // and writev, which cost more than the copy for the small frames (acks) that go this way.
-    const framed = typeof data === 'string' || Buffer.isBuffer(data) ? new FramedMessage(Buffer.isBuffer(data) ? data : Buffer.from(data)) : data;
+    const framed = typeof data === 'string' || Buffer.isBuffer(data) ? new FramedMessage(data) : data;
     framed.writeTo(this.ws);
   }
 
@@ -131,9 +131,9 @@ export class Connection {
    * Takes a rate-limit token from this connection's bucket, then from the `shared` ones (its
    * address's and project's). After `rateBurst` frames dropped in a row, closes with 4008.
    */
-  admit(shared: () => boolean = () => true): boolean {
+  admit(shared: (conn: Connection) => boolean = () => true): boolean {
     this.bucket ??= new TokenBucket(this.limits.ratePerSecond, this.limits.rateBurst);
-    if (this.bucket.take() && shared()) {
+    if (this.bucket.take() && shared(this)) {
       this.dropped = 0;
       return true;
     }

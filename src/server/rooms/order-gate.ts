@@ -38,6 +38,8 @@ export class OrderGate {
     /** Sends a record read from the store (no one on this node published it, or its publisher is gone). */
     private readonly deliverStored: (record: ReplayedRecord) => void,
     private readonly onError: (error: unknown) => void,
+    /** Called when the last waiting record has gone out. */
+    private readonly onDrained: () => void = () => {},
   ) {}
 
   /** Records waiting for a predecessor. */
@@ -74,6 +76,7 @@ export class OrderGate {
     if (this.waiting.size === 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
+      this.onDrained();
     } else if (!this.timer && !this.filling) {
       this.timer = setTimeout(
         () => {

@@ -47,7 +47,7 @@ export class RoomRegistry {
       this.projects.set(project, entry);
     }
     entry.rooms++;
-    room = new Room(name, this.store, { ...this.options, projectUsage: entry.usage, onError: (e) => this.options.onError(e) });
+    room = new Room(name, this.store, { ...this.options, projectUsage: entry.usage, onError: (e) => this.options.onError(e), onIdle: (idle) => this.dropSoon(idle) });
     this.rooms.set(name, room);
     return room;
   }
@@ -55,6 +55,14 @@ export class RoomRegistry {
   /** An open room, if it is open. */
   get(name: RoomName): Room | undefined {
     return this.rooms.get(name);
+  }
+
+  /**
+   * Drops `room` after this turn if it is still idle then: a socket being accepted has the room
+   * in hand and joins it in a microtask, which must not find it disposed.
+   */
+  private dropSoon(room: Room): void {
+    setImmediate(() => this.dropIfIdle(room));
   }
 
   /** Drops `room` if nothing uses it any more. */

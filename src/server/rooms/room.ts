@@ -38,6 +38,11 @@ export interface RoomOptions {
   bus?: Bus;
   /** Connection counts over every node, when there are several. */
   presence?: PresenceStore;
+  /**
+   * Called when the room becomes idle after work that outlived its last connection (publishes
+   * being stored, records waiting in the order gate), so the registry can drop it then.
+   */
+  onIdle?: (room: Room) => void;
 }
 
 /** Storage quotas: records and bytes (of `data` as JSON) per room and per project. */
@@ -127,7 +132,7 @@ const recordJson = (r: VidgetRecord, dataJson: string): string =>
 /** Searches one connection may have waiting or running; more are refused with `rate_limited`. */
 const MAX_SEARCHES_PER_CONNECTION = 8;
 
-const encodeMsg = (record: string, persisted: boolean, own: boolean): Buffer => Buffer.from(`{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`);
+const encodeMsg = (record: string, persisted: boolean, own: boolean): string => `{"type":"msg","persisted":${persisted}${own ? ',"own":true' : ''},"record":${record}}`;
 const framedMsg = (record: string, persisted: boolean, own: boolean): FramedMessage => new FramedMessage(encodeMsg(record, persisted, own));
 
 /**
@@ -188,7 +193,7 @@ export class Room {
     this.project = project;
     if (this.store.shared) {
       // Ephemeral ids come from blocks taken ahead (so they flow while the store is away); stored ones from the store.
-      this.reserved = await this.store.takeIds!(this.name, ID_BLOCK);
+      this.reserved = await this.store.takeIds(this.name, ID_BLOCK);
       this.info.lastId = this.reserved - ID_BLOCK;
       this.lastStoredId = info.lastRecord ?? 0;
       this.gate = new OrderGate(
@@ -196,6 +201,7 @@ export class Room {
         async (afterId, max) => (await this.store.replay(this.name, { afterId }, { records: max, bytes: Infinity })).records,
         (record) => this.fanOut(record.id, record.client_id, record.json, true),
         (error) => this.options.onError(error),
+        () => this.checkIdle(),
       );
     } else {
       this.reserved = info.lastId;
@@ -310,7 +316,10 @@ export class Room {
     // on one process when nothing is ahead of it in the pipeline, so the room's order holds; with
     // a shared store always (it is not ordered against stored records across nodes), so it keeps
     // flowing while PostgreSQL is slow or away.
-    if (!frame.persist && this.ephemeralNow() && !this.recent.has(`${conn.clientId}\n${frame.cid}`)) return this.sendEphemeral(conn, frame);
+    if (!frame.persist && this.ephemeralNow()) {
+      const key = `${conn.clientId}\n${frame.cid}`;
+      if (!this.recent.has(key)) return this.sendEphemeral(conn, frame, key);
+    }
     const seq = ++this.accepted;
     this.lastPublish.set(conn, seq);
     this.pending.push({ conn, frame, seq });
@@ -389,7 +398,7 @@ export class Room {
   }
 
   private tellRemoved(ids: number[], by?: Connection, rid?: string): void {
-    const frame = new FramedMessage(Buffer.from(JSON.stringify({ type: 'deleted', ids })));
+    const frame = new FramedMessage(JSON.stringify({ type: 'deleted', ids }));
     for (const conn of this.connections) if (conn !== by || rid === undefined) conn.send(frame);
     if (by && rid !== undefined) by.send({ type: 'deleted', ids, rid });
   }
@@ -419,7 +428,12 @@ export class Room {
       }
     } finally {
       this.flushing = false;
+      this.checkIdle();
     }
+  }
+
+  private checkIdle(): void {
+    if (this.idle && !this.disposed) this.options.onIdle?.(this);
   }
 
   private async deliver(batch: Pending[]): Promise<void> {
@@ -486,9 +500,11 @@ export class Room {
     const toStore = items.filter((i) => i.persisted && i.outcome === 'new');
     if (toStore.length === 0) return true;
     try {
+      const { roomRecords, roomBytes } = this.options.quota;
       const results = await this.store.append(
         this.name,
         toStore.map((i) => ({ ...i.record!, cid: i.cid, dataJson: i.dataJson!, user_id: i.conn.identity.userId })),
+        { records: roomRecords, bytes: roomBytes },
       );
       results.forEach((result, n) => {
         const item = toStore[n]!;
@@ -503,8 +519,15 @@ export class Room {
           }
           return;
         }
-        // Stored before this room remembered it (an earlier process, or the memo forgot it).
         this.count(-1, -item.bytes);
+        this.forget(item.key);
+        if ('overQuota' in result) {
+          // Other nodes filled the room meanwhile: this node counts it full from now on.
+          this.info.usage.records = Math.max(this.info.usage.records, roomRecords);
+          item.outcome = 'over-quota';
+          return;
+        }
+        // Stored before this room remembered it (an earlier process, or the memo forgot it).
         item.record = result.existing;
         item.outcome = 'duplicate';
         this.remember(item.key, result.existing, true);
@@ -543,20 +566,19 @@ export class Room {
     this.spareTop = undefined;
   }
 
-  private sendEphemeral(conn: Publisher, frame: PublishFrame): void {
+  private sendEphemeral(conn: Publisher, frame: PublishFrame, key: string): void {
     this.useSpare(1);
-    const key = `${conn.clientId}\n${frame.cid}`;
     const dataJson = JSON.stringify(frame.data);
     const record: VidgetRecord = { id: ++this.info.lastId, client_id: conn.clientId, created: Date.now(), username: conn.username, data: frame.data };
     this.remember(key, record, false);
-    if (this.store.shared) this.takeSpareBlock();
+    this.takeSpareBlock();
     this.answer({ conn, cid: frame.cid, key, persisted: false, record, json: recordJson(record, dataJson), bytes: 0, outcome: 'new' }, false);
   }
 
   /** Half-way through a block of ephemeral ids, the next is taken, so the node rarely waits for one. */
   private takeSpareBlock(): void {
-    if (this.spare !== undefined || this.reserved - this.info.lastId > ID_BLOCK / 2) return;
-    this.spare = this.store.takeIds!(this.name, ID_BLOCK).catch((error: unknown) => {
+    if (!this.store.shared || this.spare !== undefined || this.reserved - this.info.lastId > ID_BLOCK / 2) return;
+    this.spare = this.store.takeIds(this.name, ID_BLOCK).catch((error: unknown) => {
       this.spare = undefined; // tried again on the next message
       this.options.onError(error);
       return undefined;
@@ -623,7 +645,7 @@ export class Room {
     if (this.store.shared) {
       // A block no other node hands out; ids within it increase on this node only.
       const size = Math.max(n, ID_BLOCK);
-      this.reserved = await this.store.takeIds!(this.name, size);
+      this.reserved = await this.store.takeIds(this.name, size);
       this.info.lastId = this.reserved - size;
       return;
     }
@@ -653,7 +675,8 @@ export class Room {
       if (conn.clientId === record.client_id) conn.sendRecord(record.id, (own ??= framedMsg(json, persisted, true)));
       else conn.sendRecord(record.id, (frame ??= framedMsg(json, persisted, false)));
     }
-    publisher.sendAck(record.id, `{"type":"ack","cid":${JSON.stringify(cid)},"persisted":${persisted},"record":${json}}`);
+    // cid is [A-Za-z0-9_-] (validated): quoted as is.
+    publisher.sendAck(record.id, `{"type":"ack","cid":"${cid}","persisted":${persisted},"record":${json}}`);
   }
 
   private remember(key: string, record: VidgetRecord, persisted: boolean): void {
@@ -708,7 +731,7 @@ export class Room {
   private sendPresence(count: number): void {
     const changed = count !== this.lastCount;
     this.lastCount = count;
-    const frame = new FramedMessage(Buffer.from(`{"type":"presence","count":${count}}`));
+    const frame = new FramedMessage(`{"type":"presence","count":${count}}`);
     for (const conn of this.connections) {
       if (changed || !conn.presenceSent) {
         conn.presenceSent = true;

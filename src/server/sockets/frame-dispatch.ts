@@ -1,7 +1,7 @@
 import type { RawData } from 'ws';
-import { ErrorCode, VidgetError, frameRef, isValidName, parseClientFrame, type RefreshFrame } from '../../protocol/index.js';
+import { ErrorCode, VidgetError, frameRef, isValidName, parseClientFrame, type PublishFrame, type RefreshFrame } from '../../protocol/index.js';
 import type { Connection } from '../rooms/connection.js';
-import type { Action } from '../trust/permissions.js';
+import { joinAction, type Action } from '../trust/permissions.js';
 import { authorize } from '../trust/project.js';
 import { claimsPromotion } from '../trust/promotion.js';
 import type { Projects } from '../trust/projects.js';
@@ -9,9 +9,11 @@ import type { Projects } from '../trust/projects.js';
 /** What dispatching a frame needs besides the connection. */
 export interface DispatchContext {
   maxFrameBytes: number;
-  /** Takes a token from the address's and the project's buckets. */
-  shared: () => boolean;
+  /** Takes a token from the connection's address's and project's buckets. */
+  shared: (conn: Connection) => boolean;
   projects: Projects;
+  /** Answers publishes into the platform's reserved rooms (analytics reports). */
+  platform?: { intercept(conn: Connection, frame: PublishFrame): boolean };
 }
 
 /** The request id of a frame, read cheaply from its first bytes (never a parse of a huge frame). */
@@ -50,6 +52,7 @@ export function dispatchFrame(conn: Connection, data: RawData, isBinary: boolean
   }
   switch (frame.type) {
     case 'pub':
+      if (ctx.platform?.intercept(conn, frame)) return;
       if (permitted(conn, 'publish', { cid: frame.cid }) && (!claimsPromotion(frame.data) || permitted(conn, 'moderate', { cid: frame.cid }))) conn.room.publish(conn, frame);
       return;
     case 'search':
@@ -68,7 +71,7 @@ async function refresh(conn: Connection, frame: RefreshFrame, projects: Projects
   try {
     const identity = await projects.get(conn.project)!.identify(frame.token);
     if (identity.userId !== conn.identity.userId) throw new VidgetError(ErrorCode.Forbidden, 'a refreshed token must be for the same user (sub)');
-    authorize(identity, conn.roomName, 'read');
+    authorize(identity, conn.roomName, joinAction(conn.roomName.plain));
     conn.identity = identity;
     conn.send({ type: 'refreshed', exp: identity.exp! });
   } catch (error) {

@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CloseCode, ErrorCode, VidgetError, isValidName, parseConnectParams, type ConnectParams } from '../../protocol/index.js';
+import { CloseCode, ErrorCode, VidgetError, isValidName, parseConnectParams, type ConnectParams, type PublishFrame } from '../../protocol/index.js';
 import { authorize, type Project } from '../trust/project.js';
+import { joinAction } from '../trust/permissions.js';
 import type { Projects } from '../trust/projects.js';
 import type { RoomRef } from '../trust/signed-rooms.js';
 import { clientIdOf } from '../client-identity.js';
@@ -13,7 +14,7 @@ import { decodeSegment, parseTarget, type RequestTarget } from '../http/request-
 import type { Limiter } from '../limits/limiter.js';
 import { Connection, type ConnectionLimits } from '../rooms/connection.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
-import { dispatchFrame } from './frame-dispatch.js';
+import { dispatchFrame, type DispatchContext } from './frame-dispatch.js';
 import { startHeartbeat } from './heartbeat.js';
 
 /** What the WebSocket side needs from the server. */
@@ -27,13 +28,15 @@ export interface SocketServerOptions {
   maxConnectionsPerIp: number;
   heartbeatMs: number;
   projects: Projects;
+  /** The platform (videos, analytics): answers publishes into its reserved rooms, told of joins. */
+  platform?: { intercept(conn: Connection, frame: PublishFrame): boolean; joined(conn: Connection): void };
   log: (message: string, error?: unknown) => void;
 }
 
 const ROOM_PATH = /^\/parties\/([^/]+)\/([^/]+)\/?$/;
 
 /** Answers a refused upgrade and closes the socket once the answer is out. */
-function refuse(socket: Duplex, status: string): void {
+export function refuse(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
 }
 
@@ -65,11 +68,13 @@ export class SocketServer {
     this.onPong = function (this: WebSocket) {
       self.connectionOf.get(this)!.alive = true;
     };
+    // One context for every frame (nothing allocated per message).
+    const dispatch: DispatchContext = { maxFrameBytes: options.maxFrameBytes, shared: (conn) => options.limiter.frame(conn.ip, conn.project), projects: options.projects, platform: options.platform };
     this.onMessage = function (this: WebSocket, data: RawData, isBinary: boolean) {
       const conn = self.connectionOf.get(this)!;
       conn.alive = true;
       if (conn.expired) return conn.close(CloseCode.TokenExpired, 'token has expired');
-      dispatchFrame(conn, data, isBinary, { maxFrameBytes: options.maxFrameBytes, shared: () => options.limiter.frame(conn.ip, conn.project), projects: options.projects });
+      dispatchFrame(conn, data, isBinary, dispatch);
     };
     this.onClose = function (this: WebSocket) {
       self.closed(self.connectionOf.get(this)!);
@@ -134,7 +139,7 @@ export class SocketServer {
       const { project, room, params } = this.readUrl(target, rawProject, rawRoom);
       if (!this.options.limiter.connect(ip)) return closeWs(ws, CloseCode.TooManyConnections, 'connecting too often from this address; retry with backoff');
       const identity = await project.identify(params.token);
-      authorize(identity, room, 'read');
+      authorize(identity, room, joinAction(room.plain));
       if (ws.readyState !== ws.OPEN) return;
       const fromIp = this.perIp.get(ip) ?? 0;
       if (fromIp >= this.options.maxConnectionsPerIp) return closeWs(ws, CloseCode.TooManyConnections, 'too many connections from this address');
@@ -167,6 +172,7 @@ export class SocketServer {
       .then(() => {
         if (!conn.open) return;
         ws.resume();
+        this.options.platform?.joined(conn);
         return room.join(conn, params);
       })
       .catch((error: unknown) => {
@@ -187,13 +193,13 @@ export class SocketServer {
 }
 
 /** Closes a socket refused on accept; it was paused, and must read again to take the client's close reply. */
-function closeWs(ws: WebSocket, code: number, reason: string): void {
+export function closeWs(ws: WebSocket, code: number, reason: string): void {
   ws.resume();
   ws.close(code, reason);
 }
 
 /** The close code for a refused connection. */
-function closeCodeOf(error: unknown): number {
+export function closeCodeOf(error: unknown): number {
   if (!(error instanceof VidgetError)) return CloseCode.InternalError;
   if (error.code === ErrorCode.Unauthorized) return CloseCode.Unauthorized;
   if (error.code === ErrorCode.TokenExpired) return CloseCode.TokenExpired;

@@ -15,6 +15,8 @@ export interface IndexDialect {
   create(name: string, roomId: number, expr: string): string | undefined;
   drop(name: string): string;
   field(field: FieldRef & { kind: 'data' }, form: 'value' | 'json'): string;
+  /** Statements run after a build succeeds (the planner's statistics on the expression); failures are ignored. */
+  afterBuild?(expr: string): string[];
 }
 
 /** SQLite's: an expression index on `(room, expr, id)`, partial to the room. */
@@ -63,7 +65,7 @@ export class AutoIndexer {
       const { build, drop } = this.policy.touch(project, [...wanted.keys()], elapsedMs >= this.policy.slowMs);
       const sql = build && this.dialect.create(build, roomId, wanted.get(build)!);
       if (build && !sql) this.policy.abandon(build);
-      else if (build && sql) this.build(build, sql, drop);
+      else if (build && sql) this.build(build, sql, drop, this.dialect.afterBuild?.(wanted.get(build)!) ?? []);
     }
     this.sweep();
   }
@@ -73,7 +75,7 @@ export class AutoIndexer {
     return this.work;
   }
 
-  private build(name: string, sql: string, drop: string | undefined): void {
+  private build(name: string, sql: string, drop: string | undefined, after: string[]): void {
     if (this.building || performance.now() < this.notBefore) {
       // Too soon after the last build: the field earns its place again later.
       this.policy.abandon(name);
@@ -84,7 +86,8 @@ export class AutoIndexer {
     this.work = this.work
       .then(() => this.runDdl(sql))
       .then(
-        (ms) => {
+        async (ms) => {
+          for (const statement of after) ms += await this.runDdl(statement).catch(() => 0);
           this.notBefore = performance.now() + this.gap * ms;
         },
         () => this.policy.abandon(name), // e.g. the disk cap: searches still work without it

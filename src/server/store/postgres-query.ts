@@ -93,12 +93,25 @@ export function pgWhere(roomId: number, query: ValidQuery, params: PgParams): st
   return clauses.join(' AND ');
 }
 
-/** ORDER BY for a query: missing values first ascending, last descending (as SQLite); ties break on id. */
+/** Whether a field can be missing: `data` paths and `username`. */
+const nullable = (field: FieldRef): boolean => field.kind === 'data' || field.name === 'username';
+
+/**
+ * The direction of a sort on a field: missing values first ascending, last descending (as
+ * SQLite). Said only where a value can be missing: the planner matches an index's order
+ * literally, and `created DESC NULLS LAST` would not read `(room, created)` backwards.
+ */
+function pgDirection(field: FieldRef, desc: boolean): string {
+  if (!nullable(field)) return desc ? 'DESC' : 'ASC';
+  return desc ? 'DESC NULLS LAST' : 'ASC NULLS FIRST';
+}
+
+/** ORDER BY for a query; ties break on id. */
 export function pgOrder(query: ValidQuery): string {
   const desc = query.sortOrder === 'desc';
   const x = pgField(query.sortField);
   if (x === 'id') return `id ${desc ? 'DESC' : 'ASC'}`;
-  return desc ? `${x} DESC NULLS LAST, id DESC` : `${x} ASC NULLS FIRST, id ASC`;
+  return `${x} ${pgDirection(query.sortField, desc)}, id ${desc ? 'DESC' : 'ASC'}`;
 }
 
 /** A `groupBy`: the GROUP BY key and the group's value as JSON text. */
@@ -122,15 +135,14 @@ export function pgPageSegments(query: ValidQuery, key: string | number | null, a
   const field = query.sortField;
   const x = pgField(field);
   if (x === 'id') return [(p) => ({ where: `id ${lt} ${p.add(afterId)}`, order: `id ${dir}` })];
-  const byKey = `${x} ${dir}, id ${dir}`;
-  const nullable = field.kind === 'data' || field.name === 'username';
+  const byKey = `${x} ${pgDirection(field, desc)}, id ${dir}`;
   const cast = field.kind === 'data' ? '::jsonb' : '';
   if (key !== null) {
     const values: PgSegment = (p) => {
       const k = `${p.add(key)}${cast}`;
       return { where: `${x} ${lt}= ${k} AND (${x} ${lt} ${k} OR id ${lt} ${p.add(afterId)})`, order: byKey };
     };
-    return desc && nullable ? [values, () => ({ where: `${x} IS NULL`, order: `id ${dir}` })] : [values];
+    return desc && nullable(field) ? [values, () => ({ where: `${x} IS NULL`, order: `id ${dir}` })] : [values];
   }
   const nulls: PgSegment = (p) => ({ where: `${x} IS NULL AND id ${lt} ${p.add(afterId)}`, order: `id ${dir}` });
   return desc ? [nulls] : [nulls, () => ({ where: `${x} IS NOT NULL`, order: byKey })];

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ErrorCode, VidgetError, type ValidQuery, type VidgetRecord } from '../../protocol/index.js';
+import { ErrorCode, MAX_OFFSET, VidgetError, type ValidQuery, type VidgetRecord } from '../../protocol/index.js';
 import { AutoIndexPolicy, type AutoIndexOptions } from './auto-index-policy.js';
 import { AutoIndexer } from './auto-indexer.js';
 import { migrate, quoteIdent } from './postgres-schema.js';
@@ -8,7 +8,7 @@ import { PgParams, pgField, pgGroup, pgKey, pgOrder, pgPageSegments, pgRoom, pgW
 import { MAX_GROUPS } from './record-reader.js';
 import { RoomIdCache } from './room-id-cache.js';
 import { groupItems, newestWithin, PageBuilder, removedByRoom, type Page, type RecordRow } from './answer-parts.js';
-import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomName, Store, StoredRecord, Usage } from './store.js';
+import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomLimits, RoomName, SharedStore, StoredRecord, Usage } from './store.js';
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -32,6 +32,30 @@ const COLUMNS = 'id, client_id, created, username, data::text AS data';
 const MiB = 1024 * 1024;
 /** PostgreSQL's identifier limit: longer auto-index names would be cut, so such fields get none. */
 const MAX_IDENT = 63;
+/**
+ * `total` is counted exactly up to this many matches, then the answer says `totalExact: false`
+ * (as Elasticsearch's `track_total_hits`): PostgreSQL cannot count from an expression index
+ * alone, so an exact count of half a million matches reads half a million rows (~0.5 s).
+ * The same as the deepest `offset`, so a page within reach is never skipped.
+ */
+const EXACT_TOTAL = MAX_OFFSET;
+/** Planner statistics objects on searched `data` paths, at most this many per schema. */
+const MAX_STATISTICS = 64;
+
+/**
+ * After an auto-index build: statistics on its expression (PostgreSQL 14+), so the planner
+ * knows how many rows a filter keeps and how many groups a `groupBy` makes (without them it
+ * guesses 0.5% and one group per row, and picks a slow index scan over a parallel one).
+ */
+function expressionStatistics(expr: string): string[] {
+  const name = `auto_stat:${createHash('sha256').update(expr).digest('hex').slice(0, 16)}`;
+  const ours = 'stxnamespace = current_schema()::regnamespace';
+  return [
+    `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_statistic_ext WHERE stxname = '${name}' AND ${ours})
+       AND (SELECT count(*) FROM pg_statistic_ext WHERE ${ours}) < ${MAX_STATISTICS} THEN
+       CREATE STATISTICS "${name}" ON (${expr}) FROM records; ANALYZE records; END IF; END $$`,
+  ];
+}
 
 /** bigint and numeric as JS numbers: ids, times and counts stay far below 2^53. */
 const types = {
@@ -53,8 +77,8 @@ const encoder = new TextEncoder();
  * nodes agree on one order per room, and a record is visible only once every lower id of the room
  * is committed. `data` is `jsonb`; searches run under a statement timeout.
  */
-export class PostgresStore implements Store {
-  readonly shared = true;
+export class PostgresStore implements SharedStore {
+  readonly shared = true as const;
   readonly schema: string;
   private readonly pool: pg.Pool;
   private readonly rooms = new RoomIdCache();
@@ -84,9 +108,12 @@ export class PostgresStore implements Store {
       this.indexer = new AutoIndexer(policy, (sql) => this.ddl(sql), 0, {
         // No leading room column: PostgreSQL drops `room = N` from the conditions (the partial
         // predicate implies it), and an index led by room would then be scanned whole.
-        create: (name, roomId, expr) => (name.length > MAX_IDENT ? undefined : `CREATE INDEX CONCURRENTLY IF NOT EXISTS "${name}" ON records (${expr}, id) WHERE ${pgRoom(roomId)}`),
+        // NULLS FIRST: read forwards it is the ascending order (missing values first), backwards
+        // the descending one (missing last), so either sort stops after its limit.
+        create: (name, roomId, expr) => (name.length > MAX_IDENT ? undefined : `CREATE INDEX CONCURRENTLY IF NOT EXISTS "${name}" ON records (${expr} NULLS FIRST, id) WHERE ${pgRoom(roomId)}`),
         drop: (name) => `DROP INDEX CONCURRENTLY IF EXISTS "${name}"`,
         field: (field) => pgField(field),
+        afterBuild: expressionStatistics,
       });
     }
     this.ready.catch(() => {}); // reported by the first call that awaits it
@@ -115,9 +142,10 @@ export class PostgresStore implements Store {
     return { epoch: row.epoch, lastId: row.seq, lastRecord: row.last_record, usage: { records: row.records, bytes: row.bytes } };
   }
 
-  async append(name: RoomName, records: StoredRecord[]): Promise<AppendResult[]> {
+  async append(name: RoomName, records: StoredRecord[], limits?: RoomLimits): Promise<AppendResult[]> {
     const room = await this.roomId(name);
-    const { rows } = await this.pool.query<{ o_pos: number; o_id: number; o_stored: boolean; o_prev: number; o_existing: string | null }>('SELECT * FROM append_records($1, $2, $3, $4, $5, $6, $7)', [
+    const sql = 'SELECT * FROM append_records($1, $2, $3, $4, $5, $6, $7, $8, $9)';
+    const { rows } = await this.pool.query<{ o_pos: number; o_id: number; o_stored: boolean; o_prev: number; o_existing: string | null; o_over: boolean }>(sql, [
       room,
       records.map((r) => r.client_id),
       records.map((r) => r.cid),
@@ -125,6 +153,8 @@ export class PostgresStore implements Store {
       records.map((r) => r.username),
       records.map((r) => r.user_id ?? null),
       records.map((r) => r.dataJson ?? JSON.stringify(r.data)),
+      limits?.records ?? Number.MAX_SAFE_INTEGER,
+      limits?.bytes ?? Number.MAX_SAFE_INTEGER,
     ]);
     // Each stored record's predecessor: the room's last record before the batch, then each other.
     let prev = rows[0]?.o_prev ?? 0;
@@ -138,6 +168,7 @@ export class PostgresStore implements Store {
         const existing = JSON.parse(row.o_existing) as VidgetRecord;
         return { stored: false, existing };
       }
+      if (row.o_over) return { stored: false, overQuota: true };
       // The same (client, cid) twice in one batch: the first one is the record.
       const first = rows.find((r) => r.o_stored && records[r.o_pos - 1]!.cid === records[row.o_pos - 1]!.cid && records[r.o_pos - 1]!.client_id === records[row.o_pos - 1]!.client_id)!;
       const r = records[first.o_pos - 1]!;
@@ -175,12 +206,6 @@ export class PostgresStore implements Store {
   async takeIds(name: RoomName, count: number): Promise<number> {
     const room = await this.roomId(name);
     const { rows } = await this.pool.query<{ seq: number }>('UPDATE rooms SET seq = seq + $2 WHERE room = $1 RETURNING seq', [room, count]);
-    return rows[0]!.seq;
-  }
-
-  async reserveIds(name: RoomName, upTo: number): Promise<number> {
-    const room = await this.roomId(name);
-    const { rows } = await this.pool.query<{ seq: number }>('UPDATE rooms SET seq = greatest(seq, $2) WHERE room = $1 RETURNING seq', [room, upTo]);
     return rows[0]!.seq;
   }
 
@@ -250,8 +275,13 @@ export class PostgresStore implements Store {
   private async runSearch(client: pg.PoolClient, room: number, query: ValidQuery): Promise<Uint8Array> {
     const count = new PgParams();
     const where = pgWhere(room, query, count);
-    const total = (await client.query<{ total: number }>(`SELECT count(*) AS total FROM records WHERE ${where}`, count.values)).rows[0]!.total;
-    const parts = [`"total":${total}`];
+    const sql = `SELECT count(*) AS total FROM (SELECT 1 FROM records WHERE ${where} LIMIT ${EXACT_TOTAL + 1}) AS matches`;
+    // A bitmap scan collects every match before the first row comes out, which the LIMIT
+    // cannot stop: half a million matches cost ~150 ms of bitmap for a count that wants 10,001.
+    await client.query('SET LOCAL enable_bitmapscan = off');
+    const total = (await client.query<{ total: number }>(sql, count.values)).rows[0]!.total;
+    await client.query('SET LOCAL enable_bitmapscan = on');
+    const parts = total > EXACT_TOTAL ? [`"total":${EXACT_TOTAL}`, '"totalExact":false'] : [`"total":${total}`];
     let left = this.maxResultBytes;
     if (query.groupBy) {
       const groups = await this.groups(client, room, query, left);
@@ -304,7 +334,8 @@ export class PostgresStore implements Store {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.round(this.budgetMs))}`);
+      // No JIT: compiling costs more than it saves on searches that fit a budget of a second.
+      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.round(this.budgetMs))}; SET LOCAL jit = off`);
       const out = await run(client);
       await client.query('COMMIT');
       return out;

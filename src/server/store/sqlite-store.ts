@@ -11,7 +11,7 @@ import { removedByRoom } from './answer-parts.js';
 import { RoomIdCache } from './room-id-cache.js';
 import { SearchPool } from './search-pool.js';
 import type { StoreJob } from './store-worker.js';
-import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomName, Store, StoredRecord, Usage } from './store.js';
+import type { AppendResult, Expired, Removed, ReplayFrom, ReplayLimit, ReplayedRecord, RoomInfo, RoomName, SingleWriterStore, StoredRecord, Usage } from './store.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -150,7 +150,7 @@ const projectOf = (room: RoomName): string => room.slice(0, room.indexOf('/'));
  * readers run beside the writer; while an index build holds the write lock, appends are retried
  * from timers instead of blocking the loop in SQLite's busy handler.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements SingleWriterStore {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly rooms = new RoomIdCache();

@@ -53,7 +53,15 @@ export type AppendResult =
       /** A {@link Store.shared} store's id of the room's stored record before this one (0 if none): nodes deliver in this chain. */
       prev?: number;
     }
-  | { stored: false; existing: VidgetRecord };
+  | { stored: false; existing: VidgetRecord }
+  /** Refused by the room's quota (a {@link Store.shared} store checks it as it appends). */
+  | { stored: false; overQuota: true };
+
+/** What a room may hold: a shared store keeps an append within it, whichever node appends. */
+export interface RoomLimits {
+  records: number;
+  bytes: number;
+}
 
 /** Which stored records a catch-up replays. */
 export type ReplayFrom = { afterId: number } | { createdSince: number };
@@ -88,26 +96,14 @@ export interface SearchResult {
   truncated?: true;
 }
 
-/**
- * Where persistent records live. The server calls it from one process; `append` must have
- * made the records durable when its promise resolves, because the server acks after it.
- */
-export interface Store {
-  /**
-   * Set when several server processes share the store: `append` assigns the records' ids itself,
-   * in the transaction that stores them (the `id` given is ignored), and answers each stored
-   * record's id and its predecessor's; ephemeral messages take ids from {@link takeIds}.
-   * Unset, the one process assigns ids (from {@link reserveIds} blocks) for records and messages alike.
-   */
-  readonly shared?: boolean;
+/** What every store does, shared by several processes or not. */
+interface StoreBase {
   /** Connects and brings the schema up to date, if the store needs to (rejects when it cannot be reached). */
   open?(): Promise<void>;
-  /** A shared store's block of `count` ids of a room that no other node will hand out; resolves with the last of them. */
-  takeIds?(room: RoomName, count: number): Promise<number>;
   /** Opens (creating if new) a room and reports its epoch and last id. */
   openRoom(room: RoomName): Promise<RoomInfo>;
   /** Stores records in one transaction, in order; duplicates of `(room, client_id, cid)` are not stored. */
-  append(room: RoomName, records: StoredRecord[]): Promise<AppendResult[]>;
+  append(room: RoomName, records: StoredRecord[], limits?: RoomLimits): Promise<AppendResult[]>;
   /** The stored record a client published with `cid`, if it is (still) stored. */
   lookup(room: RoomName, clientId: string, cid: string): Promise<VidgetRecord | undefined>;
   /** The newest records after a position within `limit`, oldest first; `truncated` if there were more. */
@@ -118,12 +114,6 @@ export interface Store {
    * Fails with `query_timeout` past the store's time budget.
    */
   search(room: RoomName, query: ValidQuery): Promise<Uint8Array>;
-  /**
-   * Reserves record ids of a room up to at least `upTo` and returns the new reservation's top.
-   * Ids are handed out from memory within a reservation; one write per block keeps them unique
-   * across restarts and crashes.
-   */
-  reserveIds(room: RoomName, upTo: number): Promise<number>;
   /** What every room of `project` holds. */
   projectUsage(project: string): Promise<Usage>;
   /** Deletes up to `limit` records created before `before` (ms); reports what left each room. */
@@ -137,3 +127,31 @@ export interface Store {
   /** Releases the store; pending work is finished first. */
   close(): Promise<void>;
 }
+
+/**
+ * A store one server process writes (SQLite): the process assigns record ids itself, for records
+ * and ephemeral messages alike, from blocks it reserves.
+ */
+export interface SingleWriterStore extends StoreBase {
+  readonly shared?: false;
+  /**
+   * Reserves record ids of a room up to at least `upTo` and returns the new reservation's top.
+   * Ids are handed out from memory within a reservation; one write per block keeps them unique
+   * across restarts and crashes.
+   */
+  reserveIds(room: RoomName, upTo: number): Promise<number>;
+}
+
+/**
+ * A store several server processes share (PostgreSQL): `append` assigns the records' ids itself,
+ * in the transaction that stores them (the `id` given is ignored), and answers each stored
+ * record's id and its predecessor's; ephemeral messages take ids from {@link takeIds}.
+ */
+export interface SharedStore extends StoreBase {
+  readonly shared: true;
+  /** A block of `count` ids of a room that no other node will hand out; resolves with the last of them. */
+  takeIds(room: RoomName, count: number): Promise<number>;
+}
+
+/** Where persistent records live; `append` must have made them durable when its promise resolves, because the server acks after it. */
+export type Store = SingleWriterStore | SharedStore;

@@ -1,7 +1,9 @@
-/** What an identity may do in a room. */
-export const ACTIONS = ['read', 'publish', 'search', 'moderate'] as const;
+import { ANALYTICS_ROOM } from '../../protocol/platform.js';
 
-/** One action: `read` (join and receive), `publish`, `search`, `moderate` (take records down). */
+/** What an identity may do in a room. */
+export const ACTIONS = ['read', 'publish', 'search', 'moderate', 'analytics'] as const;
+
+/** One action: `read` (join and receive), `publish`, `search`, `moderate` (take records down), `analytics` (join `_analytics`, read the project's analytics). */
 export type Action = (typeof ACTIONS)[number];
 
 /** A token's or project's room permissions: a room-name pattern (`*`, `quiz-*`, `chat`) → actions. */
@@ -53,4 +55,9 @@ export function parseActions(input: unknown, what: string): Action[] {
   if (!Array.isArray(input)) throw new Error(`${what} must be a list of actions (${ACTIONS.join(', ')})`);
   for (const a of input) if (!ACTIONS.includes(a as Action)) throw new Error(`${what}: "${String(a).slice(0, 40)}" is not one of ${ACTIONS.join(', ')}`);
   return input as Action[];
+}
+
+/** The action joining `room` needs: `analytics` for the project's analytics room, else `read`. */
+export function joinAction(room: string): Action {
+  return room === ANALYTICS_ROOM ? 'analytics' : 'read';
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isValidName } from '../../protocol/index.js';
+import { isValidName, type IceServer } from '../../protocol/index.js';
 import { parseActions, Permissions, type Action } from './permissions.js';
 
 /**
@@ -25,12 +25,14 @@ export interface ProjectConfig {
   permissions?: Action[];
   /** Room names must carry the site's signature (`room~sig`, see `signRoom`). Default false. */
   signedRooms?: boolean;
+  /** STUN/TURN servers watch-together pages use for WebRTC (`[{ "urls": "turn:turn.example.com", "username", "credential" }]`). */
+  iceServers?: IceServer[];
 }
 
 /** Looks a project up by id (for projects kept elsewhere than a file); undefined for an unknown one. */
 export type ProjectResolver = (id: string) => ProjectConfig | undefined;
 
-const KEYS = new Set(['id', 'apiKey', 'secret', 'publicKey', 'jwksUrl', 'origins', 'anonymous', 'permissions', 'signedRooms']);
+const KEYS = new Set(['id', 'apiKey', 'secret', 'publicKey', 'jwksUrl', 'origins', 'anonymous', 'permissions', 'signedRooms', 'iceServers']);
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/;
 
 /** Checks one project; throws an `Error` naming the field (`projects[2].origins[0]: …`). */
@@ -58,7 +60,20 @@ export function checkProject(input: unknown, at: string): ProjectConfig {
   if (p.permissions !== undefined) parseActions(p.permissions, `${at}.permissions`);
   if (p.signedRooms !== undefined && typeof p.signedRooms !== 'boolean') throw new Error(`${at}.signedRooms must be true or false`);
   if (p.signedRooms && !p.secret) throw new Error(`${at}.signedRooms needs a secret to sign room names with`);
+  if (p.iceServers !== undefined) checkIceServers(p.iceServers, `${at}.iceServers`);
   return p as unknown as ProjectConfig;
+}
+
+const ICE_URL = /^(stun|stuns|turn|turns):[^\s]{1,250}$/;
+
+/** Checks a list of RTCIceServer: `urls` (stun:, turn:, turns:), optional string `username` and `credential`. */
+function checkIceServers(list: unknown, at: string): void {
+  if (!Array.isArray(list)) throw new Error(`${at} must be a list of { urls, username?, credential? }`);
+  list.forEach((server: Record<string, unknown>, i) => {
+    const urls = Array.isArray(server?.urls) ? server.urls : [server?.urls];
+    if (urls.length === 0 || !urls.every((u) => typeof u === 'string' && ICE_URL.test(u))) throw new Error(`${at}[${i}].urls must be stun:, turn: or turns: URLs`);
+    for (const key of ['username', 'credential']) if (server[key] !== undefined && typeof server[key] !== 'string') throw new Error(`${at}[${i}].${key} must be a string`);
+  });
 }
 
 /** Checks a whole config (`{ "projects": [...] }`); throws an `Error` naming the bad field. */

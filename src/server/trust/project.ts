@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { ErrorCode, VidgetError, isValidRoom } from '../../protocol/index.js';
+import { ANALYTICS_ROOM, ErrorCode, PROJECT_ROOM, VidgetError, isValidRoom } from '../../protocol/index.js';
 import { Permissions, type Action } from './permissions.js';
 import type { ProjectConfig } from './project-config.js';
 import { hasValidSignature, splitRoom, type RoomRef } from './signed-rooms.js';
@@ -46,6 +46,8 @@ export class Project {
     const room = splitRoom(name);
     if (trusted) return room;
     if (this.config.signedRooms) {
+      // The platform's rooms are the project's own, guarded by permissions (analytics), not signatures.
+      if (room.signature === undefined && (room.plain === PROJECT_ROOM || room.plain === ANALYTICS_ROOM)) return room;
       if (!hasValidSignature(this.config.secret!, this.id, room)) throw new VidgetError(ErrorCode.Forbidden, 'this project needs signed room names (room~signature from the site)');
     } else if (room.signature !== undefined) {
       throw new VidgetError(ErrorCode.BadFrame, 'this project does not sign room names; drop the ~signature');

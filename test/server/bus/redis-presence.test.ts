@@ -84,11 +84,11 @@ redisTest('close removes the node and its counts at once; the others hear onNode
   assert.equal(await n1.total('p/w'), 2);
 });
 
-redisTest('a node SIGKILLed without goodbye stops counting within nodeTtlMs, and onNodesChanged fires within nodeTtlMs + heartbeatMs (defaults)', async () => {
+redisTest('a node SIGKILLed without goodbye stops counting within nodeTtlMs, onNodesChanged fires within nodeTtlMs + heartbeatMs (defaults), and its fields go from rooms nobody reads', async () => {
   const prefix = randomPrefix();
   const watcher = await node(prefix, 'watcher');
   await watcher.set('p/w', 1);
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./presence-node.ts', import.meta.url)), REDIS_URL, prefix, 'doomed', 'p/w=4'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./presence-node.ts', import.meta.url)), REDIS_URL, prefix, 'doomed', 'p/w=4', 'p/lonely=3'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -112,6 +112,12 @@ redisTest('a node SIGKILLed without goodbye stops counting within nodeTtlMs, and
     assert.ok(dropped <= 6_000 + 250, `stopped counting after ${dropped} ms`);
     assert.ok(heard <= 8_000 + 250, `onNodesChanged after ${heard} ms`);
     assert.equal(await admin.hexists(`${prefix}presence:p/w`, 'doomed'), 0, 'the dead field was deleted by total');
+    // A room nobody reads any more loses the dead node's field too (the survivors' heartbeat).
+    const deadline = Date.now() + 10_000;
+    while ((await admin.exists(`${prefix}presence:p/lonely`, `${prefix}node-rooms:doomed`)) !== 0) {
+      if (Date.now() > deadline) assert.fail('the dead node left its field in a room nobody reads');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }

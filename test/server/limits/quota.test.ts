@@ -6,7 +6,9 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ErrorCode } from '../../../src/protocol/index.js';
+import { PostgresStore } from '../../../src/server/store/postgres-store.js';
 import { startServer, tempDir, TestClient, until } from '../helpers.js';
+import { DATABASE_URL, dropSchema, freshSchema, postgresMissing } from '../services.js';
 
 /** Publishes and returns the ack, or the error code. */
 async function tryPublish(c: TestClient, data: unknown, persist = true): Promise<string> {
@@ -110,5 +112,32 @@ describe('record ids', () => {
     await publishSome();
     await server.close();
     assert.equal(seen.size, 15);
+  });
+});
+
+const pgMissing = await postgresMissing();
+if (pgMissing) console.log(`# skipping the two-process quota test: ${pgMissing}`);
+
+describe('storage quotas on PostgreSQL, two processes', { skip: pgMissing ?? false }, () => {
+  test('publishers on two processes fill a room to exactly its quota, never past it', async (t) => {
+    const schema = freshSchema();
+    const quota = { roomRecords: 10, roomBytes: 1_000 };
+    const [one, two] = [
+      await startServer({ quota, store: new PostgresStore({ connectionString: DATABASE_URL, schema }) }),
+      await startServer({ quota, store: new PostgresStore({ connectionString: DATABASE_URL, schema }) }),
+    ];
+    t.after(async () => {
+      await Promise.all([one.close(), two.close()]);
+      await dropSchema(schema);
+    });
+    // Both rooms are open (and have counted 0) before either stores anything.
+    const [a, b] = [await TestClient.joined(one, 'p', 'shared'), await TestClient.joined(two, 'p', 'shared')];
+    const outcomes = await Promise.all([...Array.from({ length: 8 }, (_, i) => tryPublish(a, { a: i })), ...Array.from({ length: 8 }, (_, i) => tryPublish(b, { b: i }))]);
+    assert.equal(outcomes.filter((o) => o === 'ack').length, 10);
+    assert.equal(outcomes.filter((o) => o === ErrorCode.QuotaExceeded).length, 6);
+    const answer = await b.search({ limit: 0 });
+    assert.equal(answer.type === 'result' && answer.total, 10);
+    assert.equal(await tryPublish(a, { late: true }), ErrorCode.QuotaExceeded, 'the node that stored less knows the room is full');
+    await Promise.all([a.close(), b.close()]);
   });
 });

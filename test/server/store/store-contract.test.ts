@@ -13,6 +13,8 @@ import { DATABASE_URL, dropSchema, freshSchema, postgresMissing } from '../servi
 interface Kind {
   name: string;
   skip: string | false;
+  /** Counts every match (SQLite, from its indexes) or stops at 10,000 and says so (PostgreSQL). */
+  exactTotals: boolean;
   /** Opens the store; `again` reopens the same data (a restart). */
   open(again?: boolean): Promise<Store>;
   cleanup(): Promise<void>;
@@ -27,12 +29,14 @@ const kinds: Kind[] = [
   {
     name: 'SqliteStore',
     skip: false,
+    exactTotals: true,
     open: async () => new SqliteStore(join(sqliteDir, 'vidget.db')),
     cleanup: async () => {},
   },
   {
     name: 'PostgresStore',
     skip: pgMissing ?? false,
+    exactTotals: false,
     open: async () => {
       const store = new PostgresStore({ connectionString: DATABASE_URL, schema });
       await store.open();
@@ -48,7 +52,7 @@ async function put(store: Store, room: string, records: Array<Omit<StoredRecord,
   const results = await store.append(room, withIds);
   return results.map((result, i) => {
     const r = withIds[i]!;
-    if (!result.stored) return result.existing;
+    if (!result.stored) return 'existing' in result ? result.existing : assert.fail('refused by a quota');
     const id = store.shared ? result.id! : r.id;
     return { id, client_id: r.client_id, created: r.created, username: r.username, data: r.data };
   });
@@ -109,7 +113,8 @@ for (const kind of kinds) {
     test('dedupe by (client_id, cid): a repeat is not stored again and answers the stored record', async () => {
       const results = await store.append(room, [{ id: store.shared ? 0 : ++counter.id, client_id: 'client1', cid: 'c5', created: t0 + 999_999, username: 'user1', data: { other: true } }]);
       assert.equal(results[0]!.stored, false);
-      if (!results[0]!.stored) assert.deepEqual(results[0]!.existing, all[5]);
+      const first = results[0]!;
+      if (!first.stored) assert.deepEqual('existing' in first && first.existing, all[5]);
       assert.deepEqual(await store.lookup(room, 'client1', 'c5'), all[5]);
       assert.equal(await store.lookup(room, 'client1', 'nope'), undefined);
     });
@@ -199,6 +204,31 @@ for (const kind of kinds) {
       assert.deepEqual(ids(latest.records), ids(all.slice(36)));
       const latestB = await search(store, room, { latestPerClient: true, filters: [{ field: 'data.opt', operator: '=', value: 'b' }], limit: 10 });
       assert.deepEqual(ids(latestB.records), ids(all.slice(36).filter((r) => (r.data as { opt: string }).opt === 'b')));
+    });
+
+    test('past 10,000 matches total is exact (SQLite) or a flagged lower bound (PostgreSQL), and the deepest offset page still comes', async () => {
+      const big = 'bigproj/contract-big'; // another project: the usage test counts proj's rooms
+      const { lastId } = await store.openRoom(big);
+      const next = { id: lastId };
+      const many = 10_050;
+      for (let i = 0; i < many; i += 1000) {
+        const rows = Array.from({ length: Math.min(1000, many - i) }, (_, k) => ({ client_id: 'c', cid: `b${i + k}`, created: t0 + 1e9 + i + k, username: null, user_id: null, data: { k: i + k } }));
+        await put(store, big, rows, next);
+      }
+      const answer = (await search(store, big, { filters: [{ field: 'data.k', operator: '>=', value: 0 }], sortField: 'data.k', offset: 10_000, limit: 100 })) as {
+        records: VidgetRecord[];
+        total: number;
+        totalExact?: false;
+      };
+      if (kind.exactTotals) assert.deepEqual([answer.total, answer.totalExact], [many, undefined]);
+      else assert.deepEqual([answer.total, answer.totalExact], [10_000, false], 'a lower bound says where counting stopped');
+      assert.deepEqual(
+        answer.records.map((r) => (r.data as { k: number }).k),
+        Array.from({ length: 50 }, (_, i) => 10_000 + i),
+      );
+      const few = (await search(store, big, { filters: [{ field: 'data.k', operator: '<', value: 10 }], limit: 0 })) as { total: number; totalExact?: false };
+      assert.equal(few.total, 10);
+      assert.equal(few.totalExact, undefined, 'a count below the cap is exact');
     });
 
     test('keyset pages (after) walk the whole sorted set once, with missing values, in both directions', async () => {
