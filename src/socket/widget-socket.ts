@@ -3,7 +3,7 @@ import type { PartySocket } from 'partysocket';
 // into the core bundle; it comes with the transport (see `start`).
 import { CloseCode, ErrorCode, FATAL_CLOSE_CODES, VidgetError } from '../protocol/errors.js';
 import { PROTOCOL_VERSION, type ServerFrame, type ServerLimits } from '../protocol/frames.js';
-import { isValidName, parseInterval } from '../protocol/names.js';
+import { isValidName, isValidRoom, parseInterval } from '../protocol/names.js';
 import type { SearchGroup, SearchQuery } from '../protocol/query.js';
 import type { Json, VidgetRecord } from '../protocol/record.js';
 import { TokenBucket } from '../protocol/token-bucket.js';
@@ -20,6 +20,7 @@ export interface WidgetSocketOptions {
   /** The Vidget server: `localhost:8787`, `ws://host:port` or `wss://host`. */
   host: string;
   project: string;
+  /** The room: a widget id, optionally signed by the site (`show~<signature>`, see signed rooms) and followed by sub-rooms (`show~<signature>/promoted`). */
   widgetId: string;
   /** Store every publish on the server (and queue it in IndexedDB until acked). Default false. */
   persistent?: boolean;
@@ -190,8 +191,8 @@ export class WidgetSocket extends EventTarget {
 
   constructor(options: WidgetSocketOptions) {
     super();
-    if (!isValidName(options.project) || !isValidName(options.widgetId)) {
-      throw new VidgetError(ErrorCode.BadFrame, 'project and widgetId must be 1-64 of A-Z a-z 0-9 _ -');
+    if (!isValidName(options.project) || !isValidRoom(options.widgetId)) {
+      throw new VidgetError(ErrorCode.BadFrame, 'project must be 1-64 of A-Z a-z 0-9 _ -, widgetId a room name (that, optionally ~signature and /sub-rooms)');
     }
     if (options.catchup !== undefined) parseInterval(options.catchup);
     this.options = options;
@@ -318,7 +319,8 @@ export class WidgetSocket extends EventTarget {
       host,
       ...(/^(ws|http):\/\//.test(host) ? { protocol: 'ws' as const } : /^(wss|https):\/\//.test(host) ? { protocol: 'wss' as const } : {}),
       party: this.options.project,
-      room: this.options.widgetId,
+      // partysocket puts the room in the path as it is: a sub-room's `/` must be %2F.
+      room: encodeURIComponent(this.options.widgetId),
       id,
       query: () => this.connectQuery(),
       minReconnectionDelay: base * jitter,

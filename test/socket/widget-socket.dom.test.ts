@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { ErrorCode, VidgetError, type VidgetRecord } from '../../src/protocol/index.js';
-import { createServer, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
+import { CloseCode, ErrorCode, VidgetError, type VidgetRecord } from '../../src/protocol/index.js';
+import { createServer, signRoom, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
 import { WidgetSocket, type RecordEvent, type SocketState, type StateChangeEvent, type WidgetSocketOptions } from '../../src/socket/index.js';
 import { nextEvent } from '../helpers/events.js';
 import { setVisibility, until } from '../helpers/wait.js';
-import { openProjects, tempDir, token, UNLIMITED_RATES } from '../server/helpers.js';
+import { openProjects, tempDir, TEST_SECRET, token, UNLIMITED_RATES } from '../server/helpers.js';
 
 let n = 0;
 const uniqueWidget = () => `w${Date.now().toString(36)}${n++}`;
@@ -274,5 +274,37 @@ describe('WidgetSocket (happy-dom, real server)', () => {
     } finally {
       console.error = original;
     }
+  });
+});
+
+describe('WidgetSocket in signed rooms (happy-dom, real server)', () => {
+  const srv = new Restartable({ projects: openProjects({ signedRooms: true }) });
+  before(() => srv.start());
+  after(() => srv.stop());
+
+  test('joins a room the site signed, and a sub-room of it; an unsigned name is refused', async () => {
+    const signed = signRoom(TEST_SECRET, 'dom', 'show');
+    const sockets = [signed, signed, `${signed}/promoted`].map((widgetId) => new WidgetSocket({ host: srv.host, project: 'dom', widgetId, reconnectDelayMs: 20, WebSocket }));
+    try {
+      const [a, b, sub] = sockets as [WidgetSocket, WidgetSocket, WidgetSocket];
+      const heard = nextEvent<RecordEvent>(b, 'message');
+      await Promise.all(sockets.map((s) => (s.state === 'running' ? undefined : nextEvent<StateChangeEvent>(s, 'statechange', (e) => e.state === 'running'))));
+      await a.publish({ hello: 'signed' });
+      assert.deepEqual((await heard).data.data, { hello: 'signed' });
+      assert.equal(sub.state, 'running', 'the sub-room (a / in the URL path) is joined too');
+      const unsigned = new WidgetSocket({ host: srv.host, project: 'dom', widgetId: 'show', reconnectDelayMs: 20, WebSocket });
+      sockets.push(unsigned);
+      const failed = await nextEvent<StateChangeEvent>(unsigned, 'statechange', (e) => e.state === 'failed');
+      assert.equal(failed.code, CloseCode.Forbidden);
+    } finally {
+      for (const s of sockets) s.close();
+    }
+  });
+
+  test('a widgetId that is no room name is refused at once with bad_frame', () => {
+    assert.throws(
+      () => new WidgetSocket({ host: srv.host, project: 'dom', widgetId: 'show~short', WebSocket }),
+      (e: unknown) => e instanceof VidgetError && e.code === ErrorCode.BadFrame,
+    );
   });
 });
