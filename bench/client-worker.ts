@@ -28,6 +28,8 @@ export interface RoomsJob {
   perRoom: number;
   rate: number;
   seconds: number;
+  /** Several server nodes: client n connects to ports[n % ports.length], so each room spans the nodes. */
+  ports?: number[];
 }
 
 /** Idle connections spread over `rooms` rooms; held until the parent says `go`. */
@@ -164,7 +166,8 @@ async function fanout(job: FanoutJob): Promise<JobResult> {
 async function rooms(job: RoomsJob): Promise<JobResult> {
   const count = job.rooms * job.perRoom;
   const c0 = performance.now();
-  const clients = await connectAll(job.kind, job.port, count, (n) => `r${Math.floor(n / job.perRoom)}`);
+  const ports = job.ports;
+  const clients = await connectAll(job.kind, ports ? (n) => ports[n % ports.length]! : job.port, count, (n) => `r${Math.floor(n / job.perRoom)}`);
   const connectMs = performance.now() - c0;
   const perClient = Math.round(job.rate * job.seconds);
   const expected = count * perClient * job.perRoom;

@@ -370,6 +370,12 @@ else {
     latency,
   );
 
+  await two(
+    `Many rooms across 2 nodes: ${fmt(ROOMS)} rooms × 5 clients, each room's clients alternating between the nodes, 1 msg/s each for ${quick ? 2 : 3} s`,
+    { type: 'rooms', rooms: ROOMS, perRoom: 5, rate: 1, seconds: quick ? 2 : 3 },
+    [...latency, ['deliveries missing', (r) => r.missing, 0, 'lower']],
+  );
+
   const pgStored: Measured[] = [];
   for (let run = 0; run < RUNS; run++) pgStored.push(await measureNodes('vidget', { type: 'persist', clients: 50, messages: PUBS, window: 32 }, 1));
   out(`\n### Persistent publishes into PostgreSQL, acked after commit (one node)`);
