@@ -112,7 +112,10 @@ describe('memory stays bounded', () => {
     const left = (await health(server)).connections;
     t.diagnostic(`non-readers: RSS ${(base / MB).toFixed(0)} MB before, peak ${(peak / MB).toFixed(0)} MB; sockets left open: ${left}`);
     assert.equal(left, 0, 'every non-reading socket was cut');
-    assert.ok(peak - base < 150 * MB, `RSS grew ${((peak - base) / MB).toFixed(0)} MB`);
+    // Bounded, the sockets hold at most 10 × (4 MiB send cap + a 1 MiB answer) and the HTTP
+    // answers 40 × 1 MiB, ~90 MB, plus allocator slack (126-152 MB measured); unbounded, the
+    // results asked for weigh 40 × 32 MB + 200 × 32 MB, over 7 GB.
+    assert.ok(peak - base < 200 * MB, `RSS grew ${((peak - base) / MB).toFixed(0)} MB`);
     for (const ws of sockets) ws.terminate();
     for (const s of http) s.destroy();
   });
