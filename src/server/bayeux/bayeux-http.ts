@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, VidgetError } from '../../protocol/index.js';
 import { sendHttpError } from '../http/http-api.js';
 import type { RequestTarget } from '../http/request-target.js';
+import { readBody } from '../http/read-body.js';
 import { runAfter, type BayeuxContext, type BayeuxServer } from './bayeux-server.js';
 
 /** Messages one request may carry. */
@@ -13,18 +14,6 @@ const JSONP = /^[a-z_$][\w$]*(\.[a-z_$][\w$]*)*$/i;
 function corsHeaders(req: IncomingMessage): Record<string, string> {
   const origin = req.headers.origin;
   return origin ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' } : {};
-}
-
-async function readBody(req: IncomingMessage, max: number): Promise<string> {
-  if (Number(req.headers['content-length'] ?? 0) > max) throw new VidgetError(ErrorCode.TooLarge, `body over ${max} bytes`);
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw new VidgetError(ErrorCode.TooLarge, `body over ${max} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The messages of a request: a POST body (JSON, or a form with `message`), or a GET's `message` parameter. */

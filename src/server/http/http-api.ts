@@ -7,6 +7,7 @@ import { createToken } from '../trust/create-token.js';
 import { authorize, type Project } from '../trust/project.js';
 import type { Projects } from '../trust/projects.js';
 import type { RoomRef } from '../trust/signed-rooms.js';
+import { readBody } from './read-body.js';
 import { decodeSegment, type RequestTarget } from './request-target.js';
 
 /** What the REST routes need from the server. */
@@ -63,17 +64,9 @@ export function bearer(req: IncomingMessage): string | undefined {
 }
 
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY) throw new VidgetError(ErrorCode.TooLarge, `body over ${MAX_BODY} bytes`);
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new VidgetError(ErrorCode.TooLarge, `body over ${MAX_BODY} bytes`);
-    chunks.push(chunk);
-  }
+  const text = await readBody(req, MAX_BODY);
   try {
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const body = JSON.parse(text);
     if (typeof body === 'object' && body !== null && !Array.isArray(body)) return body;
   } catch {
     // fall through
