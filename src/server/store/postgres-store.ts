@@ -280,7 +280,7 @@ export class PostgresStore implements SharedStore {
     // cannot stop: half a million matches cost ~150 ms of bitmap for a count that wants 10,001.
     await client.query('SET LOCAL enable_bitmapscan = off');
     const total = (await client.query<{ total: number }>(sql, count.values)).rows[0]!.total;
-    await client.query('SET LOCAL enable_bitmapscan = on');
+    await client.query('SET LOCAL enable_bitmapscan TO DEFAULT');
     const parts = total > EXACT_TOTAL ? [`"total":${EXACT_TOTAL}`, '"totalExact":false'] : [`"total":${total}`];
     let left = this.maxResultBytes;
     if (query.groupBy) {
