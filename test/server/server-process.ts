@@ -9,10 +9,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = `${ROOT}src/server/cli.ts`;
 const TSX = `${ROOT}node_modules/tsx/dist/loader.mjs`;
 
-/** A `vidget.config.json` (in a temp folder) whose projects let viewers without a token read, publish and search. */
-export function openConfig(ids: string[]): string {
+/** A `vidget.config.json` (in a temp folder) whose projects let viewers without a token read, publish and search (and accept tokens signed with `secret`). */
+export function openConfig(ids: string[], secret?: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'vidget-config-')), 'vidget.config.json');
-  writeFileSync(file, JSON.stringify({ projects: ids.map((id) => ({ id, anonymous: ['read', 'publish', 'search'], origins: ['http://localhost'] })) }));
+  writeFileSync(file, JSON.stringify({ projects: ids.map((id) => ({ id, anonymous: ['read', 'publish', 'search'], origins: ['http://localhost'], ...(secret ? { secret } : {}) })) }));
   return file;
 }
 
@@ -36,13 +36,13 @@ export interface ServerProcess {
  * Starts the CLI with `env` (PORT 0 unless given) and resolves once it listens. `files` runs it
  * under `ulimit -n files`; `cwd` is where it runs (relative paths such as ./data and dist/);
  * `preload` is a module (path from the repository root) imported before the server; `projects`
- * are served open to viewers without a token (see {@link openConfig}).
+ * are served open to viewers without a token (see {@link openConfig}), with `secret` for tokens.
  */
 export async function spawnServer(
   env: Record<string, string>,
-  { files, cwd = ROOT, preload, projects }: { files?: number; cwd?: string; preload?: string; projects?: string[] } = {},
+  { files, cwd = ROOT, preload, projects, secret }: { files?: number; cwd?: string; preload?: string; projects?: string[]; secret?: string } = {},
 ): Promise<ServerProcess> {
-  if (projects) env = { VIDGET_CONFIG: openConfig(projects), ...env };
+  if (projects) env = { VIDGET_CONFIG: openConfig(projects, secret), ...env };
   const command = `${files ? `ulimit -n ${files} && ` : ''}exec "${process.execPath}"${preload ? ` --import "${ROOT}${preload}"` : ''} --import "${TSX}" "${CLI}"`;
   const child = spawn('sh', ['-c', command], { cwd, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -1,41 +1,16 @@
 import type { ServerFrame } from '../../protocol/index.js';
-import { FramedMessage } from '../rooms/framed-message.js';
+import type { FramedMessage } from '../rooms/framed-message.js';
 import type { Room, RoomMember } from '../rooms/room.js';
 import type { ReplayedRecord } from '../store/store.js';
-import { claimsPromotion } from '../trust/promotion.js';
 import type { Identity } from '../trust/token-verifier.js';
 import { isLive, type BayeuxChannel } from './bayeux-channel.js';
+import { bayeuxMessage, bayeuxMessageOf, framePromoted, isPromoted } from './bayeux-message.js';
 
 /** What a member delivers to: its Bayeux session. */
 export interface BayeuxOutlet {
   /** One Bayeux message array (`[{"channel":…,"data":…}]`), framed for WebSocket. */
   deliver(message: FramedMessage): void;
 }
-
-interface Converted {
-  record: string;
-  promoted?: boolean;
-  byChannel: Map<string, FramedMessage>;
-}
-
-/** A room frame's record JSON, read once per broadcast and shared by every Bayeux member. */
-const converted = new WeakMap<FramedMessage, Converted>();
-
-function convert(frame: FramedMessage): Converted {
-  let c = converted.get(frame);
-  if (!c) {
-    const text = frame.payload.toString('utf8');
-    c = { record: text.slice(text.indexOf('"record":') + 9, -1), byChannel: new Map() };
-    converted.set(frame, c);
-  }
-  return c;
-}
-
-/** Whether a record was promoted (only a token with `moderate` can publish `data.promoted: true`). */
-const isPromoted = (recordJson: string): boolean => claimsPromotion((JSON.parse(recordJson) as { data?: unknown }).data);
-
-/** The Bayeux message array carrying `record` on `channel`. */
-const bayeuxMessage = (channel: string, record: string): FramedMessage => new FramedMessage(Buffer.from(`[{"channel":${JSON.stringify(channel)},"data":${record}}]`));
 
 /**
  * A Bayeux session's place in one room: counted in the room's presence, sent every record of the
@@ -102,15 +77,18 @@ export class BayeuxMember implements RoomMember {
       this.held.push([id, frame]);
       return;
     }
-    const c = convert(frame);
     for (const channel of this.channels.values()) {
       if (!isLive(channel)) continue;
-      if (channel.view === 'promoted' && !(c.promoted ??= isPromoted(c.record))) continue;
+      if (channel.view === 'promoted' && !framePromoted(frame)) continue;
       this.firstLive ??= id;
-      let message = c.byChannel.get(channel.name);
-      if (!message) c.byChannel.set(channel.name, (message = bayeuxMessage(channel.name, c.record)));
-      this.outlet.deliver(message);
+      this.outlet.deliver(bayeuxMessageOf(frame, channel.name));
     }
+  }
+
+  /** Whether the session hears this room's records on `channel` through this member (a wildcard then sends them no second time). */
+  delivers(channel: string): boolean {
+    const c = this.channels.get(channel);
+    return c !== undefined && isLive(c);
   }
 
   private hasLive(): boolean {

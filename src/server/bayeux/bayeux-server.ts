@@ -13,6 +13,7 @@ import { BayeuxMember } from './bayeux-member.js';
 import { BayeuxPublisher } from './bayeux-publisher.js';
 import { BayeuxRefusal, BayeuxStatus } from './bayeux-refusal.js';
 import { BayeuxSession } from './bayeux-session.js';
+import { BayeuxWatcher } from './bayeux-watcher.js';
 
 /** What the Bayeux endpoint needs from the server. */
 export interface BayeuxServerOptions {
@@ -141,8 +142,7 @@ export class BayeuxServer {
     const session = this.session(msg);
     if (!CONNECTION_TYPES.includes(msg.connectionType as string)) refuse(BayeuxStatus.ConntypeMismatch, ErrorCode.BadFrame, `connectionType must be one of ${CONNECTION_TYPES.join(' ')}`);
     // A token that expired ends the subscriptions it allowed: the client handshakes again (with a fresh one).
-    for (const member of session.members.values()) {
-      const exp = member.identity.exp;
+    for (const { exp } of session.identities()) {
       if (exp !== undefined && exp * 1000 <= Date.now()) {
         this.destroy(session);
         refuse(BayeuxStatus.ChannelForbidden, ErrorCode.TokenExpired, 'token has expired; handshake again with a new one');
@@ -163,12 +163,11 @@ export class BayeuxServer {
   private async subscribeOne(session: BayeuxSession, name: string, msg: Message, ctx: BayeuxContext): Promise<void> {
     if (!session.admit()) refuse(BayeuxStatus.BadRequest, ErrorCode.RateLimited, 'rate limit exceeded; slow down and retry');
     const channel = parseChannel(name);
+    if (channel.wildcard) return this.watch(session, channel, msg, ctx);
     const { project, room } = this.projectRoom(channel, ctx);
     const identity = await session.identityFor(project, tokenOf(msg));
     authorize(identity, room, 'read');
-    let total = 0;
-    for (const m of session.members.values()) total += m.size;
-    if (total >= MAX_SUBSCRIPTIONS) refuse(BayeuxStatus.ChannelForbidden, ErrorCode.RateLimited, `at most ${MAX_SUBSCRIPTIONS} channels per client`);
+    this.checkRoomFor(session);
     const roomName = `${project.id}/${room.plain}`;
     let member = session.members.get(roomName);
     if (!member) {
@@ -189,9 +188,41 @@ export class BayeuxServer {
     if (replay) ctx.after.push(replay);
   }
 
+  private checkRoomFor(session: BayeuxSession): void {
+    if (session.subscriptions >= MAX_SUBSCRIPTIONS) refuse(BayeuxStatus.ChannelForbidden, ErrorCode.RateLimited, `at most ${MAX_SUBSCRIPTIONS} channels per client`);
+  }
+
+  /**
+   * A wildcard subscribe: allowed only when the token's `rooms` grant `read` in every room the
+   * wildcard can match (a wildcard reaches rooms the page was never handed, signed ones too).
+   */
+  private async watch(session: BayeuxSession, channel: BayeuxChannel, msg: Message, ctx: BayeuxContext): Promise<void> {
+    const project = this.projectOf(channel, ctx);
+    const prefix = channel.room === '' ? '' : `${project.room(channel.room).plain}/`;
+    const identity = await session.identityFor(project, tokenOf(msg));
+    if (!identity.permissions.covers(prefix, 'read')) {
+      refuse(BayeuxStatus.ChannelForbidden, ErrorCode.Forbidden, `wildcard channels need a token whose rooms grant read in ${prefix || 'every room'}*`);
+    }
+    this.checkRoomFor(session);
+    if (session.closed) return;
+    let watcher = session.watchers.get(project.id);
+    if (!watcher) session.watchers.set(project.id, (watcher = new BayeuxWatcher(project, session, session.members, identity)));
+    watcher.identity = identity;
+    watcher.add(channel, prefix);
+    await this.options.registry.watch(watcher);
+  }
+
   private unsubscribe(msg: Message): Message {
     const session = this.session(msg);
     for (const name of channelList(msg.subscription)) {
+      for (const [project, watcher] of session.watchers) {
+        if (!watcher.remove(name)) continue;
+        if (watcher.size > 0) void this.options.registry.watch(watcher);
+        else {
+          session.watchers.delete(project);
+          this.options.registry.unwatch(watcher);
+        }
+      }
       for (const [roomName, member] of session.members) {
         if (!member.unsubscribe(name)) continue;
         session.members.delete(roomName);
@@ -212,6 +243,7 @@ export class BayeuxServer {
     const session = this.session(msg);
     if (!session.admit()) refuse(BayeuxStatus.PublishFailed, ErrorCode.RateLimited, 'rate limit exceeded; slow down and retry');
     const channel = parseChannel(msg.channel);
+    if (channel.wildcard) refuse(BayeuxStatus.ChannelForbidden, ErrorCode.Forbidden, 'wildcard channels cannot be published on');
     if (channel.readOnly) refuse(BayeuxStatus.ChannelForbidden, ErrorCode.Forbidden, 'views and catch-up channels are read-only; publish on the room channel');
     if (!('data' in msg)) refuse(BayeuxStatus.ParameterMissing, ErrorCode.BadFrame, 'data is missing');
     const { project, room } = this.projectRoom(channel, ctx);
@@ -236,10 +268,16 @@ export class BayeuxServer {
 
   /** The channel's project and room, checked: known project, allowed origin, valid (signed) room. */
   private projectRoom(channel: BayeuxChannel, ctx: BayeuxContext): { project: Project; room: RoomRef } {
+    const project = this.projectOf(channel, ctx);
+    return { project, room: project.room(channel.room) };
+  }
+
+  /** The channel's project, checked: known, and allowing the page's origin. */
+  private projectOf(channel: BayeuxChannel, ctx: BayeuxContext): Project {
     const project = this.options.projects.get(channel.project);
     if (!project) return refuse(BayeuxStatus.ChannelForbidden, ErrorCode.Forbidden, 'unknown project');
     if (!project.allowsOrigin(ctx.origin)) refuse(BayeuxStatus.ChannelForbidden, ErrorCode.Forbidden, 'this project does not allow pages of this origin');
-    return { project, room: project.room(channel.room) };
+    return project;
   }
 
   /** The project a handshake token is for (its `aud`, read before the signature is checked by that project). */
@@ -279,6 +317,7 @@ export class BayeuxServer {
     else this.perIp.set(session.ip, left);
     session.close(heldReply);
     for (const member of session.members.values()) this.options.registry.dropIfIdle(member.room);
+    for (const watcher of session.watchers.values()) this.options.registry.unwatch(watcher);
   }
 
   private expire(): void {

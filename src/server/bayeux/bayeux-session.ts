@@ -6,6 +6,7 @@ import type { RoomName } from '../store/store.js';
 import type { Project } from '../trust/project.js';
 import type { Identity } from '../trust/token-verifier.js';
 import type { BayeuxMember, BayeuxOutlet } from './bayeux-member.js';
+import type { BayeuxWatcher } from './bayeux-watcher.js';
 
 /** A `/meta/connect` waiting for messages or its timeout. */
 interface HeldConnect {
@@ -23,6 +24,8 @@ interface HeldConnect {
  */
 export class BayeuxSession implements BayeuxOutlet {
   readonly members = new Map<RoomName, BayeuxMember>();
+  /** Its wildcard channels, by project. */
+  readonly watchers = new Map<string, BayeuxWatcher>();
   /** When the client was last heard from (a held connect counts as heard). */
   lastSeen = performance.now();
   closed = false;
@@ -50,6 +53,20 @@ export class BayeuxSession implements BayeuxOutlet {
     private readonly onOverflow: (session: BayeuxSession) => void,
   ) {
     this.bucket = new TokenBucket(limits.ratePerSecond, limits.rateBurst);
+  }
+
+  /** Channels held: by name in rooms, and wildcards. */
+  get subscriptions(): number {
+    let total = 0;
+    for (const m of this.members.values()) total += m.size;
+    for (const w of this.watchers.values()) total += w.size;
+    return total;
+  }
+
+  /** The identities its subscriptions were made with (their expiry ends the session's subscriptions). */
+  *identities(): Iterable<Identity> {
+    for (const m of this.members.values()) yield m.identity;
+    for (const w of this.watchers.values()) yield w.identity;
   }
 
   /** Takes a rate-limit token (subscribes and publishes). */

@@ -17,6 +17,14 @@ export interface Bus {
   subscribe(room: RoomName, onMessage: (message: string) => void): Promise<void>;
   /** Stops delivering the room's messages. */
   unsubscribe(room: RoomName): Promise<void>;
+  /**
+   * Starts delivering the messages of every room of `project` that is not subscribed on this node
+   * (wildcard subscribers: a room active only on other nodes). A subscribed room's messages
+   * still go to its own handler, once.
+   */
+  watch(project: string, onMessage: (room: RoomName, message: string) => void): Promise<void>;
+  /** Stops {@link watch}. */
+  unwatch(project: string): Promise<void>;
   /** Sends a message to every node subscribed to the room (this one included). Never throws: lost when the bus is down. */
   publish(room: RoomName, message: string): void;
   /**

@@ -68,6 +68,13 @@ export class RedisBus implements Bus {
   private readonly maxPending: number;
   /** Room handlers by channel name: the source of truth for what should be subscribed. */
   private readonly rooms = new Map<string, (message: string) => void>();
+  /** Project handlers by pattern (`<prefix>room:<project>/*`), for wildcard subscribers. */
+  private readonly patterns = new Map<string, (room: RoomName, message: string) => void>();
+  /**
+   * Subscribed channels that delivered a message of their own on this connection: Redis sends a
+   * channel's subscribers a message before its pattern subscribers, so their pattern copy is skipped.
+   */
+  private readonly direct = new Set<string>();
   private readonly counters: RedisBusStats = { published: 0, dropped: 0, pending: 0, delivered: 0, resyncs: 0 };
   private readonly healthTimer: NodeJS.Timeout;
   private readySeen = false;
@@ -86,6 +93,7 @@ export class RedisBus implements Bus {
     this.pub.on('error', (error) => this.onError(error));
     this.sub.on('error', (error) => this.onError(error));
     this.sub.on('message', (channel: string, message: string) => this.deliver(channel, message));
+    this.sub.on('pmessage', (pattern: string, channel: string, message: string) => this.deliverPattern(pattern, channel, message));
     this.sub.on('ready', () => void this.resubscribe());
     this.healthTimer = setInterval(() => {
       if (this.sub.status === 'ready') this.sub.ping().catch(() => {});
@@ -137,12 +145,36 @@ export class RedisBus implements Bus {
   async unsubscribe(room: RoomName): Promise<void> {
     const channel = this.channel(room);
     // Deleting first stops delivery at once, even for messages already on the wire.
+    this.direct.delete(channel);
     if (!this.rooms.delete(channel) || this.sub.status !== 'ready') return;
     try {
       await this.sub.unsubscribe(channel);
     } catch (error) {
       // A dropped connection forgets its subscriptions anyway, and `ready` only restores the
       // rooms still registered.
+      this.onError(error);
+    }
+  }
+
+  async watch(project: string, onMessage: (room: RoomName, message: string) => void): Promise<void> {
+    if (this.closed) throw new Error('RedisBus is closed');
+    const pattern = `${globEscape(this.channel(project))}/*`;
+    const known = this.patterns.has(pattern);
+    this.patterns.set(pattern, onMessage);
+    if (known || this.sub.status !== 'ready') return;
+    try {
+      await this.sub.psubscribe(pattern);
+    } catch (error) {
+      this.onError(error); // registered: made again on `ready`
+    }
+  }
+
+  async unwatch(project: string): Promise<void> {
+    const pattern = `${globEscape(this.channel(project))}/*`;
+    if (!this.patterns.delete(pattern) || this.sub.status !== 'ready') return;
+    try {
+      await this.sub.punsubscribe(pattern);
+    } catch (error) {
       this.onError(error);
     }
   }
@@ -173,6 +205,7 @@ export class RedisBus implements Bus {
     this.closed = true;
     clearInterval(this.healthTimer);
     this.rooms.clear();
+    this.patterns.clear();
     // QUIT is answered after every publish sent before it: pending publishes are flushed.
     await Promise.all([quitConnection(this.pub), quitConnection(this.sub)]);
   }
@@ -184,9 +217,26 @@ export class RedisBus implements Bus {
   private deliver(channel: string, message: string): void {
     const onMessage = this.rooms.get(channel);
     if (!onMessage) return;
+    if (this.patterns.size > 0) this.direct.add(channel);
+    this.call(onMessage, message);
+  }
+
+  /** A message heard through a project pattern: the room's own handler's until its subscription delivers, else the project's. */
+  private deliverPattern(pattern: string, channel: string, message: string): void {
+    const own = this.rooms.get(channel);
+    if (own) {
+      if (!this.direct.has(channel)) this.call(own, message);
+      return;
+    }
+    const onWatch = this.patterns.get(pattern);
+    const room = channel.slice(this.channel('').length);
+    if (onWatch) this.call((m) => onWatch(room, m), message);
+  }
+
+  private call(handler: (message: string) => void, message: string): void {
     this.counters.delivered += 1;
     try {
-      onMessage(message);
+      handler(message);
     } catch (error) {
       // This runs inside ioredis's reply parser: a throw here would break the connection for
       // every other room.
@@ -203,17 +253,22 @@ export class RedisBus implements Bus {
   private async resubscribe(): Promise<void> {
     const reconnect = this.readySeen;
     this.readySeen = true;
+    // A new connection: nothing has been delivered on it yet.
+    this.direct.clear();
     const channels = [...this.rooms.keys()];
-    if (channels.length > 0) {
+    const patterns = [...this.patterns.keys()];
+    if (channels.length > 0 || patterns.length > 0) {
       try {
-        await this.sub.subscribe(...channels);
+        // Rooms first: a pattern live before its rooms' own subscriptions delivers to them meanwhile.
+        if (channels.length > 0) await this.sub.subscribe(...channels);
+        if (patterns.length > 0) await this.sub.psubscribe(...patterns);
       } catch (error) {
         // Dropped again before the reply: the next `ready` does this again.
         this.onError(error);
         return;
       }
     }
-    if (this.closed || (!reconnect && channels.length === 0)) return;
+    if (this.closed || (!reconnect && channels.length === 0 && patterns.length === 0)) return;
     this.counters.resyncs += 1;
     try {
       this.onResync();
@@ -222,3 +277,6 @@ export class RedisBus implements Bus {
     }
   }
 }
+
+/** Redis glob characters quoted, so a name matches only itself in a pattern. */
+const globEscape = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&');

@@ -1,6 +1,7 @@
 import type { Expired, Removed, RoomName, Store, Usage } from '../store/store.js';
 import type { Json, VidgetRecord } from '../../protocol/index.js';
-import { Room, type RoomOptions } from './room.js';
+import { Room, type RoomOptions, type RoomWatcher } from './room.js';
+import { parseBusMessage } from './bus-message.js';
 import { ServerPublisher } from './server-publisher.js';
 
 /** Room settings shared by every room; the registry adds each room's project usage. */
@@ -19,6 +20,8 @@ interface ProjectEntry {
 export class RoomRegistry {
   private readonly rooms = new Map<RoomName, Room>();
   private readonly projects = new Map<string, ProjectEntry>();
+  /** Wildcard subscribers by project. */
+  private readonly watchers = new Map<string, Set<RoomWatcher>>();
 
   constructor(
     private readonly store: Store,
@@ -49,7 +52,56 @@ export class RoomRegistry {
     entry.rooms++;
     room = new Room(name, this.store, { ...this.options, projectUsage: entry.usage, onError: (e) => this.options.onError(e), onIdle: (idle) => this.dropSoon(idle) });
     this.rooms.set(name, room);
+    const plain = name.slice(project.length + 1);
+    for (const watcher of this.watchers.get(project) ?? []) if (watcher.wants(plain)) room.watch(watcher);
     return room;
+  }
+
+  /**
+   * Adds (or updates) a wildcard subscriber: it watches the open rooms of its project that it wants, and each
+   * one that opens later. With other nodes, the bus also hears every room of the project, so a
+   * room active only on another node opens here for the watcher (and stays open while watched).
+   */
+  async watch(watcher: RoomWatcher): Promise<void> {
+    let set = this.watchers.get(watcher.project);
+    const first = !set;
+    if (!set) this.watchers.set(watcher.project, (set = new Set()));
+    set.add(watcher);
+    const prefix = `${watcher.project}/`;
+    for (const room of [...this.rooms.values()]) {
+      if (!room.name.startsWith(prefix)) continue;
+      // Called again when the watcher's channels change: rooms it no longer wants are let go.
+      if (watcher.wants(room.name.slice(prefix.length))) room.watch(watcher);
+      else {
+        room.unwatch(watcher);
+        this.dropIfIdle(room);
+      }
+    }
+    if (first) await this.options.bus?.watch(watcher.project, (room, message) => this.fromWatch(room, message));
+  }
+
+  /** Removes a wildcard subscriber; rooms it alone kept open are dropped. */
+  unwatch(watcher: RoomWatcher): void {
+    const set = this.watchers.get(watcher.project);
+    if (!set?.delete(watcher)) return;
+    if (set.size === 0) {
+      this.watchers.delete(watcher.project);
+      this.options.bus?.unwatch(watcher.project).catch((error: unknown) => this.options.onError(error));
+    }
+    for (const room of [...this.rooms.values()]) {
+      room.unwatch(watcher);
+      this.dropIfIdle(room);
+    }
+  }
+
+  /** A bus message of a room not open here, heard for the project's watchers: opens the room if one wants it. */
+  private fromWatch(name: RoomName, message: string): void {
+    const project = name.slice(0, name.indexOf('/'));
+    const plain = name.slice(project.length + 1);
+    if (this.rooms.has(name) || ![...(this.watchers.get(project) ?? [])].some((w) => w.wants(plain))) return;
+    // A presence change or a delete in a room no one here has open is no news to a watcher.
+    if (parseBusMessage(message)?.kind !== 'record') return;
+    this.roomFor(name).seed(message);
   }
 
   /** An open room, if it is open. */

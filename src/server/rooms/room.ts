@@ -80,6 +80,19 @@ export interface RoomMember {
   send(frame: ServerFrame | FramedMessage | string): void;
 }
 
+/**
+ * A subscriber to many rooms of a project at once (a Bayeux wildcard channel): sent the records
+ * of each room it watches in that room's order, not counted in any room's presence.
+ */
+export interface RoomWatcher {
+  /** The project whose rooms it may watch. */
+  readonly project: string;
+  /** Whether it watches `room` (the name within the project, without a signature). */
+  wants(room: string): boolean;
+  /** A record of `room`, framed as for connections. */
+  record(room: Room, id: number, frame: FramedMessage): void;
+}
+
 interface Pending {
   conn: Publisher;
   frame: PublishFrame;
@@ -142,6 +155,10 @@ const framedMsg = (record: string, persisted: boolean, own: boolean): FramedMess
  */
 export class Room {
   readonly connections = new Set<RoomMember>();
+  /** Wildcard subscribers of this room's project that want it. */
+  private readonly watchers = new Set<RoomWatcher>();
+  /** Opened for watchers by another node's message: delivery starts with the messages that came before it opened. */
+  private seeded = false;
   /** Resolves when the store has opened the room. */
   readonly ready: Promise<void>;
   private info: RoomInfo = { epoch: '', lastId: 0, usage: { records: 0, bytes: 0 } };
@@ -197,7 +214,7 @@ export class Room {
       this.info.lastId = this.reserved - ID_BLOCK;
       this.lastStoredId = info.lastRecord ?? 0;
       this.gate = new OrderGate(
-        this.lastStoredId,
+        this.seeded ? this.seededStart() : this.lastStoredId,
         async (afterId, max) => (await this.store.replay(this.name, { afterId }, { records: max, bytes: Infinity })).records,
         (record) => this.fanOut(record.id, record.client_id, record.json, true),
         (error) => this.options.onError(error),
@@ -210,6 +227,38 @@ export class Room {
     const early = this.early ?? [];
     this.early = undefined;
     for (const message of early) this.fromBus(message);
+  }
+
+  /**
+   * Hands the room, opened for its watchers by another node's message, that message: the room
+   * delivers from it on (its own bus subscription was not yet there when it was sent).
+   */
+  seed(text: string): void {
+    const message = parseBusMessage(text);
+    if (!message || message.node === this.options.bus?.nodeId) return;
+    if (!this.early) return this.fromBus(message);
+    this.seeded = true;
+    this.early.push(message);
+  }
+
+  /**
+   * Where a seeded room's order gate starts: before the stored records whose messages came while it
+   * opened (they may be committed before its position was read, and would be taken as sent).
+   */
+  private seededStart(): number {
+    let start = this.lastStoredId;
+    for (const m of this.early ?? []) if (m.kind === 'record' && m.persisted) start = Math.min(start, m.prev);
+    return start;
+  }
+
+  /** Adds a wildcard subscriber: records from now on, no presence. */
+  watch(watcher: RoomWatcher): void {
+    this.watchers.add(watcher);
+  }
+
+  /** Removes a wildcard subscriber. */
+  unwatch(watcher: RoomWatcher): void {
+    this.watchers.delete(watcher);
   }
 
   /** The bus was cut off and is back: read what may have been missed. */
@@ -245,7 +294,7 @@ export class Room {
 
   /** True when no connection is left and no publish is in flight: the room can be dropped. */
   get idle(): boolean {
-    return this.connections.size === 0 && this.pending.length === 0 && !this.flushing && (this.gate?.pending ?? 0) === 0;
+    return this.connections.size === 0 && this.watchers.size === 0 && this.pending.length === 0 && !this.flushing && (this.gate?.pending ?? 0) === 0;
   }
 
   /**
@@ -636,6 +685,11 @@ export class Room {
       if (conn.clientId === clientId) conn.sendRecord(id, (own ??= framedMsg(json, persisted, true)));
       else conn.sendRecord(id, (frame ??= framedMsg(json, persisted, false)));
     }
+    if (this.watchers.size > 0) this.tellWatchers(id, frame ?? framedMsg(json, persisted, false));
+  }
+
+  private tellWatchers(id: number, frame: FramedMessage): void {
+    for (const watcher of this.watchers) watcher.record(this, id, frame);
   }
 
   /** Makes sure `n` more ids can be handed out: one store write per {@link ID_BLOCK} ids. */
@@ -675,6 +729,7 @@ export class Room {
       if (conn.clientId === record.client_id) conn.sendRecord(record.id, (own ??= framedMsg(json, persisted, true)));
       else conn.sendRecord(record.id, (frame ??= framedMsg(json, persisted, false)));
     }
+    if (this.watchers.size > 0) this.tellWatchers(record.id, frame ?? framedMsg(json, persisted, false));
     // cid is [A-Za-z0-9_-] (validated): quoted as is.
     publisher.sendAck(record.id, `{"type":"ack","cid":"${cid}","persisted":${persisted},"record":${json}}`);
   }

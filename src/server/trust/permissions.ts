@@ -24,11 +24,15 @@ interface Rule {
  * else (`**`, `../`, empty) is accepted, so a pattern cannot widen past what it says.
  */
 export class Permissions {
-  private constructor(private readonly rules: readonly Rule[]) {}
+  private constructor(
+    private readonly rules: readonly Rule[],
+    /** Granted room by room (a token's `rooms`), not by a project-wide default. */
+    private readonly explicit: boolean,
+  ) {}
 
-  /** The same actions in every room. */
+  /** The same actions in every room (a project's defaults, anonymous viewers). */
   static everywhere(actions: readonly Action[]): Permissions {
-    return new Permissions(actions.length > 0 ? [{ prefix: '', wildcard: true, actions: new Set(actions) }] : []);
+    return new Permissions(actions.length > 0 ? [{ prefix: '', wildcard: true, actions: new Set(actions) }] : [], false);
   }
 
   /** Parses `{ pattern: actions }`; throws an `Error` naming `what` and the bad entry. */
@@ -41,12 +45,22 @@ export class Permissions {
         if (!PATTERN.test(pattern)) throw new Error(`${what}: "${pattern.slice(0, 80)}" is not a room pattern (a room name, optionally ending in one *)`);
         return { prefix: pattern.endsWith('*') ? pattern.slice(0, -1) : pattern, wildcard: pattern.endsWith('*'), actions: new Set(parseActions(actions, `${what}["${pattern}"]`)) };
       }),
+      true,
     );
   }
 
   /** Whether `action` is allowed in `room` (its name without a signature). */
   allows(room: string, action: Action): boolean {
     return this.rules.some((r) => r.actions.has(action) && (r.wildcard ? room.startsWith(r.prefix) : room === r.prefix));
+  }
+
+  /**
+   * Whether a token's `rooms` grant `action` in every room whose name starts with `prefix` (a
+   * wildcard subscription). Defaults never do: a wildcard reaches rooms the page was not handed,
+   * signed ones included, so the site's backend must grant it by pattern.
+   */
+  covers(prefix: string, action: Action): boolean {
+    return this.explicit && this.rules.some((r) => r.wildcard && r.actions.has(action) && prefix.startsWith(r.prefix));
   }
 }
 

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ANALYTICS_ROOM, ErrorCode, PROJECT_ROOM, VidgetError, isValidRoom } from '../../protocol/index.js';
 import { Permissions, type Action } from './permissions.js';
 import type { ProjectConfig } from './project-config.js';
-import { hasValidSignature, splitRoom, type RoomRef } from './signed-rooms.js';
+import { hasValidSignature, signRoom, splitRoom, type RoomRef } from './signed-rooms.js';
 import { TokenVerifier, type Identity } from './token-verifier.js';
 
 const DEFAULT_PERMISSIONS: Action[] = ['read', 'publish', 'search'];
@@ -53,6 +53,14 @@ export class Project {
       throw new VidgetError(ErrorCode.BadFrame, 'this project does not sign room names; drop the ~signature');
     }
     return room;
+  }
+
+  /** A room's name as the site's pages know it (`show~<sig>/all` when the project signs room names). */
+  publicName(plain: string): string {
+    if (!this.config.signedRooms || plain === PROJECT_ROOM || plain === ANALYTICS_ROOM) return plain;
+    const slash = plain.indexOf('/');
+    const root = slash < 0 ? plain : plain.slice(0, slash);
+    return signRoom(this.config.secret!, this.id, root) + plain.slice(root.length);
   }
 
   /** Whether a browser page of `origin` may connect (no `Origin` header: not a browser, allowed). */

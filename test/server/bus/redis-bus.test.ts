@@ -254,3 +254,55 @@ redisTest('close flushes pending publishes and ends both connections', async () 
   );
   assert.equal(await killConnection(admin, `vidget-sub:${a.nodeId}`), 0, 'no connection left');
 });
+
+redisTest('watch: every room of a project, once each, whether or not the room is also subscribed on this node; other projects and prefixes unheard', async () => {
+  const prefix = randomPrefix();
+  const [a, b, other] = [await bus(prefix), await bus(prefix), await bus(randomPrefix())];
+  const watched: Array<[string, string]> = [];
+  const own: string[] = [];
+  await a.watch('p', (room, m) => watched.push([room, m]));
+  await a.subscribe('p/open', (m) => own.push(m));
+  const n = 200;
+  for (let i = 0; i < n; i++) {
+    b.publish('p/far', `far${i}`);
+    b.publish('p/open', `open${i}`);
+    b.publish('q/elsewhere', `q${i}`);
+    other.publish('p/far', `stranger${i}`);
+  }
+  b.publish('p/far', 'last');
+  await until(() => watched.at(-1)?.[1] === 'last', 'the last watched message');
+  // A subscribed room's messages go to its own handler only (Redis sends them twice: as the channel's and the pattern's).
+  assert.deepEqual(watched, [...Array.from({ length: n }, (_, i) => ['p/far', `far${i}`]), ['p/far', 'last']]);
+  assert.deepEqual(
+    own,
+    Array.from({ length: n }, (_, i) => `open${i}`),
+  );
+  // Subscribing a room while watched: no message is lost or doubled in the switch.
+  const switching: string[] = [];
+  for (let i = 0; i < n; i++) b.publish('p/switch', `s${i}`);
+  const subscribed = a.subscribe('p/switch', (m) => switching.push(m));
+  for (let i = n; i < 2 * n; i++) b.publish('p/switch', `s${i}`);
+  await subscribed;
+  b.publish('p/switch', 'done');
+  await until(() => switching.at(-1) === 'done', 'the switch');
+  const heardBoth = [...watched.filter(([room]) => room === 'p/switch').map(([, m]) => m), ...switching];
+  assert.equal(new Set(heardBoth).size, heardBoth.length, 'nothing twice');
+  assert.ok(switching.length >= n + 1, 'the room hears itself once subscribed');
+  await a.unwatch('p');
+  b.publish('p/far', 'unheard');
+  b.publish('p/open', 'still');
+  await until(() => own.at(-1) === 'still', 'the subscribed room');
+  assert.ok(!watched.some(([, m]) => m === 'unheard'), 'nothing after unwatch');
+});
+
+redisTest('watch survives a dropped subscriber connection: the pattern is made again, then onResync', async () => {
+  const prefix = randomPrefix();
+  const [a, b] = [await bus(prefix, { quiet: true }), await bus(prefix)];
+  const watched: string[] = [];
+  await a.watch('p', (_room, m) => watched.push(m));
+  const resynced = nextResync(a);
+  assert.equal(await killConnection(admin, `vidget-sub:${a.nodeId}`), 1);
+  await resynced;
+  b.publish('p/after', 'after');
+  await until(() => watched.includes('after'), 'a message after the reconnect');
+});

@@ -63,4 +63,38 @@ describe('Bayeux across nodes: a Faye client on node A, a WidgetSocket on node B
     await ws.next('presence', (f) => f.count === 1);
     await ws.close();
   });
+
+  test('a wildcard on node A hears rooms active only on node B (and rooms open on both): each record once, stored ones in the room order', async () => {
+    const faye = fayeClient(server(a), { token: cluster.token('desk', { rooms: { '*': ['read'] } }) });
+    const got: Array<[string, VidgetRecord]> = [];
+    await faye.subscribe('/scale/**', () => {}).withChannel((channel, record: VidgetRecord) => got.push([channel, record]));
+    // Two rooms with clients on node B only, one with a client on each node.
+    const onB = await Promise.all(['far-1', 'far-2', 'near'].map((room) => TestClient.joined(server(b), 'scale', room)));
+    const onA = await TestClient.joined(server(a), 'scale', 'near');
+    const publishes = [];
+    for (let i = 0; i < 30; i++) {
+      const [client, room] = i % 4 === 3 ? [onA, 'near'] : [onB[i % 3]!, ['far-1', 'far-2', 'near'][i % 3]!];
+      const persist = i % 2 === 0;
+      publishes.push(client.publish({ i }, persist).then(({ record }) => ({ room, record, persist })));
+    }
+    const sent = await Promise.all(publishes);
+    await hasAtLeast(got, 30);
+    for (const room of ['far-1', 'far-2', 'near']) {
+      const heard = got.filter(([channel]) => channel === `/scale/${room}`).map(([, record]) => record);
+      const mine = sent.filter((s) => s.room === room);
+      const key = (r: VidgetRecord) => JSON.stringify(r);
+      assert.deepEqual(heard.map(key).sort(), mine.map((s) => key(s.record)).sort(), `room ${room}: every record, once`);
+      // Stored records have the room's total order (ephemeral ids are not ordered against them).
+      const stored = new Set(mine.filter((s) => s.persist).map((s) => s.record.id));
+      const heardStored = heard.filter((r) => stored.has(r.id) && (r.data as { i: number }).i % 2 === 0).map((r) => r.id);
+      assert.deepEqual(
+        heardStored,
+        [...stored].sort((x, y) => x - y),
+        `room ${room}: stored records in order`,
+      );
+    }
+    assert.equal(got.length, 30);
+    await faye.disconnect();
+    await Promise.all([...onB, onA].map((c) => c.close()));
+  });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { createToken, type TokenRequest } from '../../../src/server/index.js';
 import { spawnServer, type ServerProcess } from '../server-process.js';
 import { randomPrefix, redisUnavailable } from '../bus/redis-test-kit.js';
 import { DATABASE_URL, dropSchema, freshSchema, postgresMissing, REDIS_URL } from '../services.js';
@@ -18,6 +19,11 @@ export class Cluster {
   readonly prefix = randomPrefix();
   private readonly secret = randomBytes(16).toString('hex');
 
+  /** A token of this deployment's `scale` project (every node shares the secret). */
+  token(sub: string, extra: Omit<TokenRequest, 'project' | 'sub'> = {}): string {
+    return createToken(this.secret, { project: 'scale', sub, ...extra }).token;
+  }
+
   /** The environment every node of this deployment shares. */
   get env(): Record<string, string> {
     return {
@@ -34,7 +40,7 @@ export class Cluster {
 
   /** Starts one more node. */
   async start(): Promise<ServerProcess> {
-    const node = await spawnServer(this.env, { projects: ['scale'] });
+    const node = await spawnServer(this.env, { projects: ['scale'], secret: this.secret });
     this.nodes.push(node);
     return node;
   }
