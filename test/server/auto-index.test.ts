@@ -172,6 +172,9 @@ describe('auto-indexes in the store', () => {
     const searcher = await TestClient.joined(server, 'p', 'big');
     const writer = await TestClient.joined(server, 'q', 'stored');
     const pinger = await TestClient.joined(server, 'q', 'ping');
+    // The rooms' first publishes reserve their ids (a write, which would wait for the build's lock).
+    await pinger.publish({ warm: true }, false);
+    await writer.publish({ warm: true }, true);
     for (let i = 0; i < 3; i++) await searcher.search({ groupBy: 'data.text', limit: 0 });
     // The third search's answer came after the build was started.
     let built = false;
