@@ -126,55 +126,47 @@ export class RedisBus implements Bus {
     return this.pub.status === 'ready' && this.sub.status === 'ready';
   }
 
-  async subscribe(room: RoomName, onMessage: (message: string) => void): Promise<void> {
-    if (this.closed) throw new Error('RedisBus is closed');
+  subscribe(room: RoomName, onMessage: (message: string) => void): Promise<void> {
+    return this.register(this.rooms, this.channel(room), onMessage, (channel) => this.sub.subscribe(channel));
+  }
+
+  unsubscribe(room: RoomName): Promise<void> {
     const channel = this.channel(room);
-    const known = this.rooms.has(channel);
-    // A second subscribe replaces the handler; Redis is asked only once.
-    this.rooms.set(channel, onMessage);
+    this.direct.delete(channel);
+    return this.unregister(this.rooms, channel, () => this.sub.unsubscribe(channel));
+  }
+
+  watch(project: string, onMessage: (room: RoomName, message: string) => void): Promise<void> {
+    return this.register(this.patterns, this.pattern(project), onMessage, (pattern) => this.sub.psubscribe(pattern));
+  }
+
+  unwatch(project: string): Promise<void> {
+    const pattern = this.pattern(project);
+    return this.unregister(this.patterns, pattern, () => this.sub.punsubscribe(pattern));
+  }
+
+  /** Registers a handler (a second registration replaces it; Redis is asked only once). */
+  private async register<H>(handlers: Map<string, H>, name: string, handler: H, command: (name: string) => Promise<unknown>): Promise<void> {
+    if (this.closed) throw new Error('RedisBus is closed');
+    const known = handlers.has(name);
+    handlers.set(name, handler);
     if (known || this.sub.status !== 'ready') return;
     try {
-      await this.sub.subscribe(channel);
+      await command(name);
     } catch (error) {
-      // The connection died under the command: the room stays registered and is resubscribed
+      // The connection died under the command: the name stays registered and is subscribed again
       // on `ready`, followed by onResync, so nothing is lost silently.
       this.onError(error);
     }
   }
 
-  async unsubscribe(room: RoomName): Promise<void> {
-    const channel = this.channel(room);
-    // Deleting first stops delivery at once, even for messages already on the wire.
-    this.direct.delete(channel);
-    if (!this.rooms.delete(channel) || this.sub.status !== 'ready') return;
+  /** Removes a handler; deleting it first stops delivery at once, even for messages already on the wire. */
+  private async unregister<H>(handlers: Map<string, H>, name: string, command: () => Promise<unknown>): Promise<void> {
+    if (!handlers.delete(name) || this.sub.status !== 'ready') return;
     try {
-      await this.sub.unsubscribe(channel);
+      await command();
     } catch (error) {
-      // A dropped connection forgets its subscriptions anyway, and `ready` only restores the
-      // rooms still registered.
-      this.onError(error);
-    }
-  }
-
-  async watch(project: string, onMessage: (room: RoomName, message: string) => void): Promise<void> {
-    if (this.closed) throw new Error('RedisBus is closed');
-    const pattern = `${globEscape(this.channel(project))}/*`;
-    const known = this.patterns.has(pattern);
-    this.patterns.set(pattern, onMessage);
-    if (known || this.sub.status !== 'ready') return;
-    try {
-      await this.sub.psubscribe(pattern);
-    } catch (error) {
-      this.onError(error); // registered: made again on `ready`
-    }
-  }
-
-  async unwatch(project: string): Promise<void> {
-    const pattern = `${globEscape(this.channel(project))}/*`;
-    if (!this.patterns.delete(pattern) || this.sub.status !== 'ready') return;
-    try {
-      await this.sub.punsubscribe(pattern);
-    } catch (error) {
+      // A dropped connection forgets its subscriptions anyway, and `ready` only restores the names still registered.
       this.onError(error);
     }
   }
@@ -212,6 +204,11 @@ export class RedisBus implements Bus {
 
   private channel(room: RoomName): string {
     return `${this.prefix}room:${room}`;
+  }
+
+  /** The pattern of every room channel of a project. */
+  private pattern(project: string): string {
+    return `${globEscape(this.channel(project))}/*`;
   }
 
   private deliver(channel: string, message: string): void {

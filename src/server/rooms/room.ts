@@ -116,6 +116,8 @@ interface Seen {
 const MEMO_BYTES = 512 * 1024;
 /** Estimated bytes of one memo entry beside its key. */
 const SEEN_BYTES = 96;
+/** How far before the record that opened a room for its watchers they get its stored records (clocks of nodes differ). */
+const SEED_MARGIN_MS = 2_000;
 /** Ids reserved in the store at a time (one write per block). */
 const ID_BLOCK = 1024;
 
@@ -157,8 +159,8 @@ export class Room {
   readonly connections = new Set<RoomMember>();
   /** Wildcard subscribers of this room's project that want it. */
   private readonly watchers = new Set<RoomWatcher>();
-  /** Opened for watchers by another node's message: delivery starts with the messages that came before it opened. */
-  private seeded = false;
+  /** Opened for watchers by another node's record: when that record was created (watchers get the room's stored records from about then). */
+  private seededAt: number | undefined;
   /** Resolves when the store has opened the room. */
   readonly ready: Promise<void>;
   private info: RoomInfo = { epoch: '', lastId: 0, usage: { records: 0, bytes: 0 } };
@@ -214,7 +216,7 @@ export class Room {
       this.info.lastId = this.reserved - ID_BLOCK;
       this.lastStoredId = info.lastRecord ?? 0;
       this.gate = new OrderGate(
-        this.seeded ? this.seededStart() : this.lastStoredId,
+        this.lastStoredId,
         async (afterId, max) => (await this.store.replay(this.name, { afterId }, { records: max, bytes: Infinity })).records,
         (record) => this.fanOut(record.id, record.client_id, record.json, true),
         (error) => this.options.onError(error),
@@ -224,9 +226,24 @@ export class Room {
       this.reserved = info.lastId;
       this.lastStoredId = info.lastId;
     }
+    if (this.seededAt !== undefined) await this.catchUpWatchers(this.seededAt - SEED_MARGIN_MS);
     const early = this.early ?? [];
     this.early = undefined;
     for (const message of early) this.fromBus(message);
+  }
+
+  /**
+   * A room opened for its watchers by another node's record: records stored from about then up to
+   * the room's position as read at opening go to them from the store (their bus messages may come
+   * after that read, and the order gate takes what is at or below it as sent).
+   */
+  private async catchUpWatchers(since: number): Promise<void> {
+    try {
+      const { records } = await this.store.replay(this.name, { createdSince: since }, { records: this.options.maxReplay, bytes: this.options.maxReplayBytes });
+      for (const record of records) if (record.id <= this.lastStoredId) this.tellWatchers(record.id, framedMsg(record.json, true, false));
+    } catch (error) {
+      this.options.onError(error);
+    }
   }
 
   /**
@@ -237,18 +254,11 @@ export class Room {
     const message = parseBusMessage(text);
     if (!message || message.node === this.options.bus?.nodeId) return;
     if (!this.early) return this.fromBus(message);
-    this.seeded = true;
+    if (message.kind === 'record') {
+      const created = (JSON.parse(message.json) as { created?: unknown }).created;
+      if (typeof created === 'number') this.seededAt = Math.min(this.seededAt ?? created, created);
+    }
     this.early.push(message);
-  }
-
-  /**
-   * Where a seeded room's order gate starts: before the stored records whose messages came while it
-   * opened (they may be committed before its position was read, and would be taken as sent).
-   */
-  private seededStart(): number {
-    let start = this.lastStoredId;
-    for (const m of this.early ?? []) if (m.kind === 'record' && m.persisted) start = Math.min(start, m.prev);
-    return start;
   }
 
   /** Adds a wildcard subscriber: records from now on, no presence. */
