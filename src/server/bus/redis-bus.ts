@@ -86,7 +86,7 @@ export class RedisBus implements Bus {
     this.onError = options.onError ?? throttledErrorLog('redis bus');
     this.maxPending = options.maxPendingPublishes ?? 10_000;
     const healthCheckMs = options.healthCheckMs ?? 5_000;
-    this.pub = redisConnection(options.url, `pub:${this.nodeId}`, healthCheckMs);
+    this.pub = redisConnection(options.url, `pub:${this.nodeId}`, healthCheckMs, true);
     this.sub = redisConnection(options.url, `sub:${this.nodeId}`, healthCheckMs);
     // Every connection has an error listener: ioredis would otherwise print them, and an
     // EventEmitter 'error' without a listener throws.
