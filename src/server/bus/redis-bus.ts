@@ -78,6 +78,8 @@ export class RedisBus implements Bus {
   private readonly counters: RedisBusStats = { published: 0, dropped: 0, pending: 0, delivered: 0, resyncs: 0 };
   private readonly healthTimer: NodeJS.Timeout;
   private readySeen = false;
+  /** Called when the last pending publish is answered (close waits for it). */
+  private drained: (() => void) | undefined;
   private closed = false;
 
   constructor(options: RedisBusOptions) {
@@ -181,12 +183,12 @@ export class RedisBus implements Bus {
     this.counters.pending += 1;
     this.pub.publish(this.channel(room), message).then(
       () => {
-        this.counters.pending -= 1;
         this.counters.published += 1;
+        this.settled();
       },
       (error: unknown) => {
-        this.counters.pending -= 1;
         this.counters.dropped += 1;
+        this.settled();
         this.onError(error);
       },
     );
@@ -198,8 +200,15 @@ export class RedisBus implements Bus {
     clearInterval(this.healthTimer);
     this.rooms.clear();
     this.patterns.clear();
-    // QUIT is answered after every publish sent before it: pending publishes are flushed.
+    // Pending publishes are answered first (they are auto-pipelined: QUIT, which is not, could
+    // overtake those of this turn); a connection that dies rejects them, so this ends.
+    if (this.counters.pending > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     await Promise.all([quitConnection(this.pub), quitConnection(this.sub)]);
+  }
+
+  /** A publish was answered (or failed). */
+  private settled(): void {
+    if (--this.counters.pending === 0) this.drained?.();
   }
 
   private channel(room: RoomName): string {
