@@ -68,19 +68,19 @@ export class RoomRegistry {
     if (!set) this.watchers.set(watcher.project, (set = new Set()));
     set.add(watcher);
     const prefix = `${watcher.project}/`;
-    for (const room of [...this.rooms.values()]) {
+    for (const room of this.rooms.values()) {
       if (!room.name.startsWith(prefix)) continue;
       // Called again when the watcher's channels change: rooms it no longer wants are let go.
       if (watcher.wants(room.name.slice(prefix.length))) room.watch(watcher);
-      else {
-        room.unwatch(watcher);
-        this.dropIfIdle(room);
-      }
+      else if (room.unwatch(watcher)) this.dropSoon(room);
     }
     if (first) await this.options.bus?.watch(watcher.project, (room, message) => this.fromWatch(room, message));
   }
 
-  /** Removes a wildcard subscriber; rooms it alone kept open are dropped. */
+  /**
+   * Removes a wildcard subscriber; rooms it alone kept open are dropped after this turn (as when a
+   * last connection leaves: a socket being accepted may have one in hand).
+   */
   unwatch(watcher: RoomWatcher): void {
     const set = this.watchers.get(watcher.project);
     if (!set?.delete(watcher)) return;
@@ -88,10 +88,7 @@ export class RoomRegistry {
       this.watchers.delete(watcher.project);
       this.options.bus?.unwatch(watcher.project).catch((error: unknown) => this.options.onError(error));
     }
-    for (const room of [...this.rooms.values()]) {
-      room.unwatch(watcher);
-      this.dropIfIdle(room);
-    }
+    for (const room of this.rooms.values()) if (room.unwatch(watcher)) this.dropSoon(room);
   }
 
   /** A bus message of a room not open here, heard for the project's watchers: opens the room if one wants it. */

@@ -266,9 +266,9 @@ export class Room {
     this.watchers.add(watcher);
   }
 
-  /** Removes a wildcard subscriber. */
-  unwatch(watcher: RoomWatcher): void {
-    this.watchers.delete(watcher);
+  /** Removes a wildcard subscriber; false when it was not watching. */
+  unwatch(watcher: RoomWatcher): boolean {
+    return this.watchers.delete(watcher);
   }
 
   /** The bus was cut off and is back: read what may have been missed. */

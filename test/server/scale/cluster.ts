@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createToken, type TokenRequest } from '../../../src/server/index.js';
+import type { TokenRequest } from '../../../src/server/index.js';
+import { token } from '../helpers.js';
 import { spawnServer, type ServerProcess } from '../server-process.js';
 import { randomPrefix, redisUnavailable } from '../bus/redis-test-kit.js';
 import { DATABASE_URL, dropSchema, freshSchema, postgresMissing, REDIS_URL } from '../services.js';
@@ -21,7 +22,7 @@ export class Cluster {
 
   /** A token of this deployment's `scale` project (every node shares the secret). */
   token(sub: string, extra: Omit<TokenRequest, 'project' | 'sub'> = {}): string {
-    return createToken(this.secret, { project: 'scale', sub, ...extra }).token;
+    return token('scale', sub, extra, this.secret);
   }
 
   /** The environment every node of this deployment shares. */
