@@ -28,7 +28,11 @@ test("reactions: one viewer's reaction floats on the other's screen; a burst is 
   assert.equal(await count(b!, 'shown'), 1);
   assert.equal(await b!.evaluate(`${EL}.shadowRoot.querySelector('.float').textContent`), '🎉');
 
-  // Ten clicks at once: the sender lets at most its burst of 3 through (one token was used above).
+  // Both sides' buckets full again first: the receiver's for A starts at A's first reaction's
+  // arrival, not its click, so right after it the two can differ by the message's latency.
+  await a!.waitForFunction(`${EL}.bucket.full`);
+  await b!.waitForFunction(`[...${EL}.senders.values()].every((bucket) => bucket.full)`);
+  // Ten clicks at once: the sender lets at most its burst of 3 through.
   await a!.evaluate(`for (let i = 0; i < 10; i++) ${EL}.shadowRoot.querySelector('button').click()`);
   await a!.waitForFunction(`/Slow down/.test(${EL}.shadowRoot.querySelector('[role=status]').textContent)`);
   const sentByA = (await count(a!, 'shown')) - 1;
