@@ -37,14 +37,9 @@ export function redactUrl(url: string): string {
  * - `socketTimeout`: a socket with a pending command and no byte back for that long is taken
  *   for dead (a network black hole, a frozen Redis) and reconnected;
  * - reconnects forever, backing off to at most 1 s so a restarted Redis is found quickly.
- *
- * `pipelined`: the commands of one event-loop turn go out in one write (ioredis's auto-pipelining),
- * for the bus's publishes (one per record: a write each cost a tenth of a node's CPU when storing
- * 8,700 records/s).
  */
-export function redisConnection(url: string, role: string, deadAfterMs: number, pipelined = false): Redis {
+export function redisConnection(url: string, role: string, deadAfterMs: number): Redis {
   const options: RedisOptions = {
-    enableAutoPipelining: pipelined,
     connectionName: `vidget-${role}`,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

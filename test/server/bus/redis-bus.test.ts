@@ -222,6 +222,37 @@ redisTest('after the subscriber connection is killed, the bus resubscribes, then
   assert.deepEqual([counts[1], counts[3]], [1, 0]);
 });
 
+redisTest('the publishes of one event-loop turn go to Redis as one command, in order, at most 512 each; a flushed script cache is reloaded', async () => {
+  const prefix = randomPrefix();
+  const [a, b] = [await bus(prefix), await bus(prefix)];
+  const seen: string[] = [];
+  await b.subscribe('p/w', (m) => seen.push(m));
+  await b.subscribe('p/v', (m) => seen.push(`v:${m}`));
+  const turn = (from: number, n: number) => {
+    for (let i = from; i < from + n; i++) a.publish(i % 3 === 0 ? 'p/v' : 'p/w', String(i));
+  };
+  turn(0, 100);
+  assert.equal(a.stats.commands, 0, 'nothing is sent before the turn ends');
+  await until(() => seen.length === 100, 'the first turn');
+  assert.equal(a.stats.commands, 1);
+  const expected = (from: number, n: number) => Array.from({ length: n }, (_, k) => from + k).map((i) => (i % 3 === 0 ? `v:${i}` : String(i)));
+  assert.deepEqual(seen, expected(0, 100));
+
+  // 1,200 in one turn: 512 + 512 + 176.
+  turn(100, 1200);
+  await until(() => seen.length === 1300, 'the second turn');
+  assert.equal(a.stats.commands, 4);
+  assert.deepEqual(seen, expected(0, 1300));
+
+  // Redis restarted empty forgets its scripts: the next batch loads the script again.
+  await admin.call('SCRIPT', 'FLUSH');
+  turn(1300, 10);
+  await until(() => seen.length === 1310, 'a batch after SCRIPT FLUSH');
+  assert.deepEqual(seen, expected(0, 1310));
+  assert.equal(a.stats.published, 1310);
+  assert.equal(a.stats.dropped, 0);
+});
+
 redisTest('after the publisher connection is killed, publishes are dropped until it is back, then flow', async () => {
   const prefix = randomPrefix();
   const [a, b] = [await bus(prefix, { quiet: true }), await bus(prefix)];
