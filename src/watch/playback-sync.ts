@@ -200,6 +200,9 @@ export class PlaybackSync {
   private correct(meta: FrameMeta): void {
     const group = this.group;
     if (!group || !this.correcting || group.paused || this.video.paused || this.video.seeking || this.seekingTo !== undefined) return;
+    // A rate this class did not set: the user's change, whose `ratechange` (a task later) has not
+    // come yet. Correcting now would overwrite it, and the event would then look like our own.
+    if (Math.abs(this.video.playbackRate - this.rateSet) > 1e-9) return;
     let diff = meta.mediaTime - this.groupPosition(this.clock.toServer(meta.expectedDisplayTime));
     const d = this.video.duration;
     if (this.video.loop && Number.isFinite(d)) diff -= Math.round(diff / d) * d; // across the loop point
