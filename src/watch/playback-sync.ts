@@ -181,8 +181,12 @@ export class PlaybackSync {
   }
 
   private onRate(): void {
-    if (Math.abs(this.video.playbackRate - this.rateSet) < 1e-9) return;
-    this.local('rate');
+    if (this.rateChangedElsewhere()) this.local('rate');
+  }
+
+  /** Whether the video's rate is not the one this class last set: a user's change (its `ratechange` may not have come yet). */
+  private rateChangedElsewhere(): boolean {
+    return Math.abs(this.video.playbackRate - this.rateSet) >= 1e-9;
   }
 
   private watchFrames(): void {
@@ -200,9 +204,9 @@ export class PlaybackSync {
   private correct(meta: FrameMeta): void {
     const group = this.group;
     if (!group || !this.correcting || group.paused || this.video.paused || this.video.seeking || this.seekingTo !== undefined) return;
-    // A rate this class did not set: the user's change, whose `ratechange` (a task later) has not
-    // come yet. Correcting now would overwrite it, and the event would then look like our own.
-    if (Math.abs(this.video.playbackRate - this.rateSet) > 1e-9) return;
+    // Correcting before a user's change's `ratechange` (a task later) would overwrite the change,
+    // and the event would then look like our own.
+    if (this.rateChangedElsewhere()) return;
     let diff = meta.mediaTime - this.groupPosition(this.clock.toServer(meta.expectedDisplayTime));
     const d = this.video.duration;
     if (this.video.loop && Number.isFinite(d)) diff -= Math.round(diff / d) * d; // across the loop point
