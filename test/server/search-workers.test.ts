@@ -102,6 +102,19 @@ describe('time budget', () => {
     assert.equal(typeof (await pool.run<number>({ op: 'exec', sql: 'SELECT 1' }, 10_000)), 'number', 'a new worker serves the next job');
   });
 
+  test('a job that waits its whole budget for a busy worker is answered unavailable (busy, retry), not query_timeout', async (t) => {
+    const dir = tempDir();
+    await new SqliteStore(join(dir, 'v.db')).close();
+    const pool = new SearchPool({ file: join(dir, 'v.db'), size: 1, killGraceMs: 50 });
+    t.after(() => pool.close());
+    await pool.run({ op: 'exec', sql: 'SELECT 1' }, 10_000); // the worker is up: the wait is timed
+    const spin = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) SELECT count(*) FROM c';
+    const busy = pool.run({ op: 'exec', sql: spin }, 400);
+    await assert.rejects(pool.run({ op: 'exec', sql: 'SELECT 1' }, 50), (e: { code?: string }) => e.code === ErrorCode.Unavailable);
+    await assert.rejects(busy, (e: { code?: string }) => e.code === ErrorCode.QueryTimeout, 'the job that ran past its budget is the one that timed out');
+    assert.equal(typeof (await pool.run<number>({ op: 'exec', sql: 'SELECT 1' }, 10_000)), 'number');
+  });
+
   test('a :memory: store reads on the event loop (workers cannot open it), budget included', async (t) => {
     const server = await startServer({ store: new SqliteStore(':memory:', { searchTimeoutMs: 20 }) });
     t.after(() => server.close());

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { CloseCode, ErrorCode, VidgetError, type VidgetRecord } from '../../src/protocol/index.js';
-import { createServer, signRoom, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
+import { createServer, signRoom, SqliteStore, type ServerOptions, type VidgetServer } from '../../src/server/index.js';
 import { WidgetSocket, type RecordEvent, type SocketState, type StateChangeEvent, type WidgetSocketOptions } from '../../src/socket/index.js';
 import { nextEvent } from '../helpers/events.js';
 import { setVisibility, until } from '../helpers/wait.js';
-import { openProjects, tempDir, TEST_SECRET, token, UNLIMITED_RATES } from '../server/helpers.js';
+import { fillRoom, openProjects, tempDir, TestClient, TEST_SECRET, token, UNLIMITED_RATES } from '../server/helpers.js';
 
 let n = 0;
 const uniqueWidget = () => `w${Date.now().toString(36)}${n++}`;
@@ -273,6 +274,46 @@ describe('WidgetSocket (happy-dom, real server)', () => {
       assert.equal((await s.publish(2)).data, 2);
     } finally {
       console.error = original;
+    }
+  });
+});
+
+describe('WidgetSocket searches on a busy server (happy-dom, real server)', () => {
+  // One search worker and a 100 ms budget: four costly searches from other connections hold the
+  // worker for several budgets, so a search queued behind them waits its whole budget.
+  const dir = tempDir();
+  const srv = new Restartable({ dataDir: dir, store: new SqliteStore(join(dir, 'vidget.db'), { readers: 1, searchTimeoutMs: 100 }) });
+  before(async () => {
+    await srv.start();
+    await fillRoom(srv.server, 'dom/busy', 100_000, (i) => ({ text: `message ${i} ${'x'.repeat(100)}` }));
+  });
+  after(() => srv.stop());
+
+  test('a search answered unavailable (every worker busy) is sent again and resolves: a widget sees the answer, not the error', async () => {
+    const frames: Array<{ type: string; code?: string; rid?: string }> = [];
+    class Recording extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        this.on('message', (data) => frames.push(JSON.parse(data.toString())));
+      }
+    }
+    const socket = new WidgetSocket({ host: srv.host, project: 'dom', widgetId: 'busy', reconnectDelayMs: 20, WebSocket: Recording });
+    const hogs = await Promise.all([0, 1, 2, 3].map(() => TestClient.joined(srv.server, 'dom', 'busy')));
+    try {
+      await nextEvent(socket, 'synced');
+      await hogs[0]!.search({ limit: 1 }); // the worker is up: the wait is timed from here
+      const costly = hogs.map((h) => h.search({ groupBy: 'data.text', limit: 0 }));
+      const answer = await socket.search({ query: { sortOrder: 'desc', limit: 2 } });
+      assert.deepEqual(
+        answer.records.map((r) => r.id),
+        [100_000, 99_999],
+      );
+      const refused = frames.filter((f) => f.type === 'err');
+      assert.ok(refused.length >= 1 && refused.every((f) => f.code === ErrorCode.Unavailable && f.rid), JSON.stringify(refused));
+      await Promise.all(costly);
+    } finally {
+      socket.close();
+      await Promise.all(hogs.map((h) => h.close()));
     }
   });
 });

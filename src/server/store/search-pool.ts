@@ -39,11 +39,12 @@ interface Slot {
 
 /**
  * A small pool of store worker threads, each with its own connection to the SQLite file. Jobs
- * run in arrival order on the first free worker. A job with a budget is refused with
- * `query_timeout` when it waited longer than its budget for a worker, and when it runs past its
- * budget: the worker's own check (RecordReader's `vidget_budget`) normally stops the statement;
- * one that does not stop within `killGraceMs` (a long sort, where SQLite calls no function) has
- * its worker terminated and replaced.
+ * run in arrival order on the first free worker. A job with a budget that waited that long for a
+ * worker is refused with `unavailable` (the server is busy, not the query too costly: clients
+ * retry it, and the auto-indexer does not count it as a slow query); one that runs past its
+ * budget gets `query_timeout`: the worker's own check (RecordReader's `vidget_budget`) normally
+ * stops the statement; one that does not stop within `killGraceMs` (a long sort, where SQLite
+ * calls no function) has its worker terminated and replaced.
  */
 export class SearchPool {
   private readonly slots = new Set<Slot>();
@@ -93,7 +94,7 @@ export class SearchPool {
       const i = this.queue.indexOf(entry);
       if (i < 0) return;
       this.queue.splice(i, 1);
-      entry.reject(new VidgetError(ErrorCode.QueryTimeout, 'every search worker stayed busy for the whole time budget; retry later'));
+      entry.reject(new VidgetError(ErrorCode.Unavailable, 'every search worker stayed busy for the whole time budget; retry later'));
     }, entry.budgetMs);
   }
 

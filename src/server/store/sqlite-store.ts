@@ -28,7 +28,10 @@ export interface SqliteStoreOptions {
   readers?: number;
   /** Nice value of the worker threads on Linux (0-19): the event loop's thread wins the CPU. Default 10. */
   workerNice?: number;
-  /** Time budget of one search or catch-up read, waiting for a worker included; past it, `query_timeout`. Default 1,000 ms. */
+  /**
+   * Time budget of one search or catch-up read: past it, `query_timeout`; one that waited that
+   * long for a free worker is answered `unavailable` (busy: sockets retry it). Default 1,000 ms.
+   */
   searchTimeoutMs?: number;
   /** Most bytes of records and groups in one search answer; past it the page stops (`truncated`, `next`). Default 1 MiB. */
   maxResultBytes?: number;
