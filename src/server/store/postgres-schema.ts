@@ -166,6 +166,125 @@ const MIGRATIONS: string[] = [
      ORDER BY input.pos;
    END
    $fn$;`,
+  // 4: group counts. A room's `counted` paths (e.g. 'option', 'a.b') have their values counted in
+  // `group_counts`, kept under the room row's lock by appends and a delete trigger, so an unfiltered
+  // groupBy on one reads a few rows instead of the room. A value is keyed by the md5 of its jsonb
+  // text: jsonb prints equal values alike for the data the server stores (objects with sorted
+  // keys; numbers as JSON.stringify wrote them, so never 1 and 1.0), and a key of any length fits
+  // the index. '' is a record without the field (value NULL), apart from a JSON null.
+  `ALTER TABLE rooms ADD COLUMN counted text[] NOT NULL DEFAULT '{}';
+   CREATE TABLE group_counts (
+     room bigint NOT NULL,
+     path text NOT NULL,
+     vkey text NOT NULL,
+     value jsonb,
+     count bigint NOT NULL,
+     PRIMARY KEY (room, path, vkey)
+   );
+   CREATE OR REPLACE FUNCTION append_records(p_room bigint, p_client text[], p_cid text[], p_created bigint[], p_username text[], p_user text[], p_data text[],
+                                  p_max_records bigint, p_max_bytes bigint)
+   RETURNS TABLE (o_pos int, o_id bigint, o_stored boolean, o_prev bigint, o_existing text, o_over boolean)
+   LANGUAGE plpgsql AS $fn$
+   DECLARE
+     v_seq bigint;
+     v_last bigint;
+     v_records bigint;
+     v_bytes bigint;
+     v_counted text[];
+   BEGIN
+     -- The room row's lock orders this room's appends across every node until commit.
+     SELECT r.seq, r.last_record, r.records, r.bytes, r.counted INTO v_seq, v_last, v_records, v_bytes, v_counted FROM rooms r WHERE r.room = p_room FOR UPDATE;
+     IF NOT FOUND THEN RAISE EXCEPTION 'no room %', p_room; END IF;
+     RETURN QUERY
+     WITH input AS (
+       SELECT i AS pos, v_seq + i AS id, p_client[i] AS client_id, p_cid[i] AS cid, p_created[i] AS created,
+              p_username[i] AS username, p_user[i] AS user_id, p_data[i] AS data,
+              -- What the room would hold with this record and every one before it in the batch.
+              v_records + i AS upto_records, v_bytes + sum(octet_length(p_data[i])) OVER (ORDER BY i) AS upto_bytes
+       FROM generate_subscripts(p_cid, 1) AS i
+     ), fitting AS (
+       SELECT * FROM input WHERE input.upto_records <= p_max_records AND input.upto_bytes <= p_max_bytes
+     ), ins AS (
+       INSERT INTO records AS r (room, id, client_id, cid, created, username, user_id, data, bytes)
+       SELECT p_room, fitting.id, fitting.client_id, fitting.cid, fitting.created, fitting.username, fitting.user_id, fitting.data::jsonb, octet_length(fitting.data)
+       FROM fitting ORDER BY fitting.pos
+       ON CONFLICT (room, client_id, cid) DO NOTHING
+       RETURNING r.id, r.bytes
+     ), counted AS (
+       UPDATE rooms AS u SET seq = v_seq + cardinality(p_cid),
+         last_record = greatest(u.last_record, coalesce((SELECT max(ins.id) FROM ins), 0)),
+         records = u.records + (SELECT count(*) FROM ins),
+         bytes = u.bytes + (SELECT coalesce(sum(ins.bytes), 0) FROM ins)
+       WHERE u.room = p_room
+       RETURNING 1
+     )
+     SELECT input.pos, input.id, ins.id IS NOT NULL, v_last,
+       CASE WHEN ins.id IS NULL THEN
+         (SELECT json_build_object('id', e.id, 'client_id', e.client_id, 'created', e.created, 'username', e.username, 'data', e.data)::text
+            FROM records e WHERE e.room = p_room AND e.client_id = input.client_id AND e.cid = input.cid)
+       END,
+       NOT (input.upto_records <= p_max_records AND input.upto_bytes <= p_max_bytes)
+     FROM input LEFT JOIN ins ON ins.id = input.id
+     ORDER BY input.pos;
+     -- The batch's ids are v_seq + 1 .. v_seq + n: the rows found there are the ones just stored.
+     IF cardinality(v_counted) > 0 THEN
+       INSERT INTO group_counts AS g (room, path, vkey, value, count)
+       SELECT p_room, c.path, coalesce(md5(c.v::text), ''), c.v, count(*)
+       FROM (SELECT f.path, r.data #> string_to_array(f.path, '.') AS v
+             FROM records r CROSS JOIN unnest(v_counted) AS f(path)
+             WHERE r.room = p_room AND r.id > v_seq AND r.id <= v_seq + cardinality(p_cid)) c
+       GROUP BY c.path, c.v
+       ON CONFLICT (room, path, vkey) DO UPDATE SET count = g.count + excluded.count;
+     END IF;
+   END
+   $fn$;
+   -- Starts counting a path of a room: its current counts, then every append and delete keeps
+   -- them. Under the room row's lock (the room's appends wait for the scan). Refused, with
+   -- nothing kept, past p_max groups: a field with a value per record gains nothing from it.
+   CREATE FUNCTION count_groups(p_room bigint, p_path text, p_max integer) RETURNS integer
+   LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+   DECLARE
+     v_counted text[];
+     v_groups integer;
+   BEGIN
+     SELECT r.counted INTO v_counted FROM rooms r WHERE r.room = p_room FOR UPDATE;
+     IF NOT FOUND THEN RAISE EXCEPTION 'no room %', p_room; END IF;
+     IF p_path = ANY (v_counted) THEN RETURN 0; END IF;
+     INSERT INTO group_counts (room, path, vkey, value, count)
+     SELECT p_room, p_path, coalesce(md5(s.v::text), ''), s.v, count(*)
+     FROM (SELECT r.data #> string_to_array(p_path, '.') AS v FROM records r WHERE r.room = p_room) s
+     GROUP BY s.v
+     LIMIT p_max + 1;
+     GET DIAGNOSTICS v_groups = ROW_COUNT;
+     IF v_groups > p_max THEN RAISE EXCEPTION 'more than % groups', p_max; END IF;
+     UPDATE rooms SET counted = array_append(counted, p_path) WHERE room = p_room;
+     RETURN v_groups;
+   END
+   $fn$;
+   CREATE FUNCTION uncount_groups(p_room bigint, p_path text) RETURNS void
+   LANGUAGE sql SET search_path FROM CURRENT AS $fn$
+     UPDATE rooms SET counted = array_remove(counted, p_path) WHERE room = p_room;
+     DELETE FROM group_counts WHERE room = p_room AND path = p_path;
+   $fn$;
+   -- Every delete (moderation, a user's erasure, retention) takes its records off the counts.
+   -- The rooms' rows are locked first, in order, as appends and count_groups take them: a
+   -- count started meanwhile is then either seen here or has counted without these records.
+   -- Its own search_path: a DELETE run by hand (psql, another schema current) works too.
+   CREATE FUNCTION uncount_records() RETURNS trigger
+   LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+   BEGIN
+     PERFORM 1 FROM rooms r WHERE r.room IN (SELECT DISTINCT o.room FROM gone o) ORDER BY r.room FOR UPDATE;
+     INSERT INTO group_counts AS g (room, path, vkey, value, count)
+     SELECT c.room, c.path, coalesce(md5(c.v::text), ''), c.v, -count(*)
+     FROM (SELECT o.room, f.path, o.data #> string_to_array(f.path, '.') AS v
+           FROM gone o JOIN rooms r ON r.room = o.room CROSS JOIN unnest(r.counted) AS f(path)) c
+     GROUP BY c.room, c.path, c.v
+     ON CONFLICT (room, path, vkey) DO UPDATE SET count = g.count + excluded.count;
+     DELETE FROM group_counts g WHERE g.room IN (SELECT DISTINCT o.room FROM gone o) AND g.count <= 0;
+     RETURN NULL;
+   END
+   $fn$;
+   CREATE TRIGGER records_uncount AFTER DELETE ON records REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION uncount_records();`,
 ];
 
 /**

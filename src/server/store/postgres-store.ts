@@ -3,6 +3,7 @@ import pg from 'pg';
 import { ErrorCode, MAX_OFFSET, VidgetError, type ValidQuery, type VidgetRecord } from '../../protocol/index.js';
 import { AutoIndexPolicy, type AutoIndexOptions } from './auto-index-policy.js';
 import { AutoIndexer } from './auto-indexer.js';
+import { GroupCounter, type GroupCountOptions } from './group-counter.js';
 import { migrate, quoteIdent } from './postgres-schema.js';
 import { PgParams, pgField, pgGroup, pgKey, pgOrder, pgPageSegments, pgRoom, pgWhere, type PgSegment } from './postgres-query.js';
 import { MAX_GROUPS } from './record-reader.js';
@@ -24,11 +25,19 @@ export interface PostgresStoreOptions {
   maxResultBytes?: number;
   /** Per-room expression indexes for slow, repeated `data.*` searches, built CONCURRENTLY; `false` for none. Default on. */
   autoIndex?: boolean | AutoIndexOptions;
+  /**
+   * Per-room counts of a `data` field's values, for slow, repeated unfiltered `groupBy` searches
+   * on it (a poll's totals): kept by every append and delete, read instead of the room; `false`
+   * for none. Default on.
+   */
+  groupCounts?: boolean | GroupCountOptions;
   /** Called with errors of idle pool connections (PostgreSQL restarted): logged, never thrown. */
   onError?: (error: unknown) => void;
 }
 
 const COLUMNS = 'id, client_id, created, username, data::text AS data';
+/** A group of a `groupBy`: its value as JSON text (null: the field is missing) and how many. */
+type GroupRow = { value: string | null; count: number };
 const MiB = 1024 * 1024;
 /** PostgreSQL's identifier limit: longer auto-index names would be cut, so such fields get none. */
 const MAX_IDENT = 63;
@@ -85,6 +94,7 @@ export class PostgresStore implements SharedStore {
   private readonly budgetMs: number;
   private readonly maxResultBytes: number;
   private readonly indexer: AutoIndexer | undefined;
+  private readonly counter: GroupCounter | undefined;
   private readonly ready: Promise<void>;
 
   constructor(options: PostgresStoreOptions) {
@@ -116,6 +126,9 @@ export class PostgresStore implements SharedStore {
         afterBuild: expressionStatistics,
       });
     }
+    if (options.groupCounts !== false) {
+      this.counter = new GroupCounter((sql, params, timeoutMs) => this.runCount(sql, params, timeoutMs), options.groupCounts === true ? {} : options.groupCounts);
+    }
     this.ready.catch(() => {}); // reported by the first call that awaits it
   }
 
@@ -128,6 +141,8 @@ export class PostgresStore implements SharedStore {
       [this.schema],
     );
     this.indexer?.adopt(rows.map((r) => ({ name: r.name, project: r.project === null ? undefined : projectOf(r.project) })));
+    const counted = await this.pool.query<{ room: number; name: string; path: string }>('SELECT room, name, unnest(counted) AS path FROM rooms WHERE cardinality(counted) > 0');
+    this.counter?.adopt(counted.rows.map((r) => ({ roomId: r.room, project: projectOf(r.name), path: r.path })));
   }
 
   async openRoom(name: RoomName): Promise<RoomInfo> {
@@ -193,9 +208,12 @@ export class PostgresStore implements SharedStore {
     const room = await this.knownRoom(name);
     if (room === undefined) return encoder.encode(JSON.stringify({ records: [], total: 0, ...(query.groupBy ? { groups: [] } : {}) }));
     const started = performance.now();
+    const countable = this.counter && GroupCounter.countable(query);
     try {
-      const body = await this.budgeted((client) => this.runSearch(client, room, query));
-      this.indexer?.noteSearch(projectOf(name), room, query, performance.now() - started);
+      const { body, counted } = await this.budgeted((client) => this.runSearch(client, room, query, countable));
+      const elapsedMs = performance.now() - started;
+      this.indexer?.noteSearch(projectOf(name), room, query, elapsedMs);
+      if (countable) this.counter!.note(projectOf(name), room, countable, elapsedMs, counted);
       return body;
     } catch (error) {
       if (error instanceof VidgetError && error.code === ErrorCode.QueryTimeout) this.indexer?.noteSearch(projectOf(name), room, query, Infinity);
@@ -264,15 +282,16 @@ export class PostgresStore implements SharedStore {
 
   /** Waits until the index builds and drops asked for so far are done (tests, benchmarks). */
   async indexesSettled(): Promise<void> {
-    await this.indexer?.settled();
+    await Promise.all([this.indexer?.settled(), this.counter?.settled()]);
   }
 
   async close(): Promise<void> {
-    await this.indexer?.settled();
+    await this.indexesSettled();
     await this.pool.end();
   }
 
-  private async runSearch(client: pg.PoolClient, room: number, query: ValidQuery): Promise<Uint8Array> {
+  /** `countable`: the groupBy's path where counts may answer it; `counted` says whether they did. */
+  private async runSearch(client: pg.PoolClient, room: number, query: ValidQuery, countable: string | undefined): Promise<{ body: Uint8Array; counted: boolean }> {
     const count = new PgParams();
     const where = pgWhere(room, query, count);
     const sql = `SELECT count(*) AS total FROM (SELECT 1 FROM records WHERE ${where} LIMIT ${EXACT_TOTAL + 1}) AS matches`;
@@ -283,8 +302,11 @@ export class PostgresStore implements SharedStore {
     await client.query('SET LOCAL enable_bitmapscan TO DEFAULT');
     const parts = total > EXACT_TOTAL ? [`"total":${EXACT_TOTAL}`, '"totalExact":false'] : [`"total":${total}`];
     let left = this.maxResultBytes;
+    let counted = false;
     if (query.groupBy) {
-      const groups = await this.groups(client, room, query, left);
+      const fromCounts = countable === undefined ? undefined : await this.countedGroups(client, room, countable);
+      counted = fromCounts !== undefined;
+      const groups = groupItems(fromCounts ?? (await this.groups(client, room, query)), MAX_GROUPS, left);
       left -= groups.bytes;
       parts.push(`"groups":[${groups.items.join(',')}]`, ...(groups.more ? ['"groupsTruncated":true'] : []));
     }
@@ -292,18 +314,39 @@ export class PostgresStore implements SharedStore {
     parts.unshift(`"records":[${page.items.join(',')}]`);
     if (page.more || page.truncated) parts.push(`"next":${page.last}`);
     if (page.truncated) parts.push('"truncated":true');
-    return encoder.encode(`{${parts.join(',')}}`);
+    return { body: encoder.encode(`{${parts.join(',')}}`), counted };
   }
 
-  private async groups(client: pg.PoolClient, room: number, query: ValidQuery, maxBytes: number): Promise<{ items: string[]; bytes: number; more: boolean }> {
+  private async groups(client: pg.PoolClient, room: number, query: ValidQuery): Promise<GroupRow[]> {
     const params = new PgParams();
     const where = pgWhere(room, query, params);
     const g = pgGroup(query.groupBy!);
-    const { rows } = await client.query<{ value: string | null; count: number }>(
-      `SELECT ${g.value} AS value, count(*) AS count FROM records WHERE ${where} GROUP BY ${g.key} ORDER BY count(*) DESC, ${g.value} COLLATE "C" LIMIT ${MAX_GROUPS + 1}`,
-      params.values,
+    const sql = `SELECT ${g.value} AS value, count(*) AS count FROM records WHERE ${where} GROUP BY ${g.key} ORDER BY count(*) DESC, ${g.value} COLLATE "C" LIMIT ${MAX_GROUPS + 1}`;
+    return (await client.query<GroupRow>(sql, params.values)).rows;
+  }
+
+  /**
+   * The groups of `path` from the room's counts, in the order {@link groups} gives them, or
+   * undefined where the path is not counted. One statement: one snapshot of the flag and the counts.
+   */
+  private async countedGroups(client: pg.PoolClient, room: number, path: string): Promise<GroupRow[] | undefined> {
+    const { rows } = await client.query<GroupRow & { counted: boolean }>(
+      `SELECT $2 = ANY (r.counted) AS counted, g.value, g.count FROM rooms r LEFT JOIN LATERAL (
+         SELECT c.value::text AS value, c.count FROM group_counts c WHERE c.room = r.room AND c.path = $2 AND c.count > 0
+         ORDER BY c.count DESC, c.value::text COLLATE "C" LIMIT ${MAX_GROUPS + 1}) g ON true
+       WHERE r.room = $1`,
+      [room, path],
     );
-    return groupItems(rows, MAX_GROUPS, maxBytes);
+    if (!rows[0]?.counted) return undefined;
+    return rows.filter((r) => r.count !== null);
+  }
+
+  /** A statement of the group counter, in a transaction of its own under `timeoutMs`. */
+  private async runCount(sql: string, params: unknown[], timeoutMs?: number): Promise<void> {
+    await this.transaction(async (client) => {
+      if (timeoutMs !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+      await client.query(sql, params);
+    });
   }
 
   private async page(client: pg.PoolClient, room: number, query: ValidQuery, maxBytes: number): Promise<Page> {
