@@ -181,51 +181,19 @@ const MIGRATIONS: string[] = [
      count bigint NOT NULL,
      PRIMARY KEY (room, path, vkey)
    );
-   CREATE OR REPLACE FUNCTION append_records(p_room bigint, p_client text[], p_cid text[], p_created bigint[], p_username text[], p_user text[], p_data text[],
+   -- Appends as migration 3 does (renamed, called from here), then counts what was stored. The
+   -- room row is locked by then, until commit; its seq moved past the batch's ids.
+   ALTER FUNCTION append_records(bigint, text[], text[], bigint[], text[], text[], text[], bigint, bigint) RENAME TO append_uncounted;
+   CREATE FUNCTION append_records(p_room bigint, p_client text[], p_cid text[], p_created bigint[], p_username text[], p_user text[], p_data text[],
                                   p_max_records bigint, p_max_bytes bigint)
    RETURNS TABLE (o_pos int, o_id bigint, o_stored boolean, o_prev bigint, o_existing text, o_over boolean)
    LANGUAGE plpgsql AS $fn$
    DECLARE
      v_seq bigint;
-     v_last bigint;
-     v_records bigint;
-     v_bytes bigint;
      v_counted text[];
    BEGIN
-     -- The room row's lock orders this room's appends across every node until commit.
-     SELECT r.seq, r.last_record, r.records, r.bytes, r.counted INTO v_seq, v_last, v_records, v_bytes, v_counted FROM rooms r WHERE r.room = p_room FOR UPDATE;
-     IF NOT FOUND THEN RAISE EXCEPTION 'no room %', p_room; END IF;
-     RETURN QUERY
-     WITH input AS (
-       SELECT i AS pos, v_seq + i AS id, p_client[i] AS client_id, p_cid[i] AS cid, p_created[i] AS created,
-              p_username[i] AS username, p_user[i] AS user_id, p_data[i] AS data,
-              -- What the room would hold with this record and every one before it in the batch.
-              v_records + i AS upto_records, v_bytes + sum(octet_length(p_data[i])) OVER (ORDER BY i) AS upto_bytes
-       FROM generate_subscripts(p_cid, 1) AS i
-     ), fitting AS (
-       SELECT * FROM input WHERE input.upto_records <= p_max_records AND input.upto_bytes <= p_max_bytes
-     ), ins AS (
-       INSERT INTO records AS r (room, id, client_id, cid, created, username, user_id, data, bytes)
-       SELECT p_room, fitting.id, fitting.client_id, fitting.cid, fitting.created, fitting.username, fitting.user_id, fitting.data::jsonb, octet_length(fitting.data)
-       FROM fitting ORDER BY fitting.pos
-       ON CONFLICT (room, client_id, cid) DO NOTHING
-       RETURNING r.id, r.bytes
-     ), counted AS (
-       UPDATE rooms AS u SET seq = v_seq + cardinality(p_cid),
-         last_record = greatest(u.last_record, coalesce((SELECT max(ins.id) FROM ins), 0)),
-         records = u.records + (SELECT count(*) FROM ins),
-         bytes = u.bytes + (SELECT coalesce(sum(ins.bytes), 0) FROM ins)
-       WHERE u.room = p_room
-       RETURNING 1
-     )
-     SELECT input.pos, input.id, ins.id IS NOT NULL, v_last,
-       CASE WHEN ins.id IS NULL THEN
-         (SELECT json_build_object('id', e.id, 'client_id', e.client_id, 'created', e.created, 'username', e.username, 'data', e.data)::text
-            FROM records e WHERE e.room = p_room AND e.client_id = input.client_id AND e.cid = input.cid)
-       END,
-       NOT (input.upto_records <= p_max_records AND input.upto_bytes <= p_max_bytes)
-     FROM input LEFT JOIN ins ON ins.id = input.id
-     ORDER BY input.pos;
+     RETURN QUERY SELECT * FROM append_uncounted(p_room, p_client, p_cid, p_created, p_username, p_user, p_data, p_max_records, p_max_bytes);
+     SELECT r.seq - cardinality(p_cid), r.counted INTO v_seq, v_counted FROM rooms r WHERE r.room = p_room;
      -- The batch's ids are v_seq + 1 .. v_seq + n: the rows found there are the ones just stored.
      IF cardinality(v_counted) > 0 THEN
        INSERT INTO group_counts AS g (room, path, vkey, value, count)
