@@ -21,8 +21,17 @@ export type BusMessage =
  */
 export function encodeBusMessage(message: BusMessage): string {
   if (message.kind !== 'record') return JSON.stringify(message);
-  const { json, ...header } = message;
-  return `${JSON.stringify(header)}\n${json}`;
+  // kind and node first, whatever the caller's order: see ownRecordPrefix.
+  const { json, kind, node, ...rest } = message;
+  return `${JSON.stringify({ kind, node, ...rest })}\n${json}`;
+}
+
+/**
+ * How every record message of `node` starts: a node hears its own messages back from Redis (it
+ * subscribes to the rooms it publishes to), and skips them by this prefix before parsing them.
+ */
+export function ownRecordPrefix(node: string): string {
+  return `{"kind":"record","node":${JSON.stringify(node)},`;
 }
 
 /** The message, or undefined for text that is not one (another version, or not ours). */

@@ -16,7 +16,7 @@ import { FramedMessage } from './framed-message.js';
 import type { Removed, ReplayFrom, ReplayedRecord, RoomInfo, RoomName, Store, Usage } from '../store/store.js';
 import type { Bus, PresenceStore } from '../bus/bus.js';
 import { OrderGate } from './order-gate.js';
-import { encodeBusMessage, parseBusMessage, type BusMessage } from './bus-message.js';
+import { encodeBusMessage, ownRecordPrefix, parseBusMessage, type BusMessage } from './bus-message.js';
 
 /** Room-level settings from the server options. */
 export interface RoomOptions {
@@ -194,6 +194,8 @@ export class Room {
   private spare: Promise<number | undefined> | undefined;
   private spareTop: number | undefined;
   private disposed = false;
+  /** How this node's own record messages start (see ownRecordPrefix). */
+  private ownPrefix: string | undefined;
 
   constructor(
     readonly name: RoomName,
@@ -672,6 +674,7 @@ export class Room {
 
   /** A message from another node: a record (in the room's order), a delete, or a presence change. */
   private onBus(text: string): void {
+    if (text.startsWith((this.ownPrefix ??= ownRecordPrefix(this.options.bus!.nodeId)))) return; // our own, back from Redis
     const message = parseBusMessage(text);
     if (!message || message.node === this.options.bus?.nodeId) return;
     if (this.early) this.early.push(message);

@@ -253,6 +253,26 @@ const MIGRATIONS: string[] = [
    END
    $fn$;
    CREATE TRIGGER records_uncount AFTER DELETE ON records REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION uncount_records();`,
+  // 5: the appends of several rooms in one call and one transaction (one round trip and one commit
+  // where there were as many as rooms). Call k's records are p_ends[k-1]+1 .. p_ends[k] of the
+  // arrays. Rooms are locked in room order, as every other multi-room statement takes them.
+  `CREATE FUNCTION append_many(p_rooms bigint[], p_ends integer[], p_client text[], p_cid text[], p_created bigint[], p_username text[], p_user text[], p_data text[],
+                               p_max_records bigint[], p_max_bytes bigint[])
+   RETURNS TABLE (o_call int, o_pos int, o_id bigint, o_stored boolean, o_prev bigint, o_existing text, o_over boolean)
+   LANGUAGE plpgsql AS $fn$
+   DECLARE
+     k integer;
+     v_from integer;
+     v_to integer;
+   BEGIN
+     FOR k IN SELECT i FROM generate_subscripts(p_rooms, 1) AS i ORDER BY p_rooms[i], i LOOP
+       v_from := CASE WHEN k = 1 THEN 1 ELSE p_ends[k - 1] + 1 END;
+       v_to := p_ends[k];
+       RETURN QUERY SELECT k, a.* FROM append_records(p_rooms[k], p_client[v_from:v_to], p_cid[v_from:v_to], p_created[v_from:v_to],
+         p_username[v_from:v_to], p_user[v_from:v_to], p_data[v_from:v_to], p_max_records[k], p_max_bytes[k]) AS a;
+     END LOOP;
+   END
+   $fn$;`,
 ];
 
 /**

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ErrorCode, MAX_OFFSET, VidgetError, type ValidQuery, type VidgetRecord } from '../../protocol/index.js';
 import { AutoIndexPolicy, type AutoIndexOptions } from './auto-index-policy.js';
+import { AppendBatcher } from './append-batcher.js';
 import { AutoIndexer } from './auto-indexer.js';
 import { GroupCounter, type GroupCountOptions } from './group-counter.js';
 import { migrate, quoteIdent } from './postgres-schema.js';
@@ -95,6 +96,7 @@ export class PostgresStore implements SharedStore {
   private readonly maxResultBytes: number;
   private readonly indexer: AutoIndexer | undefined;
   private readonly counter: GroupCounter | undefined;
+  private readonly appends: AppendBatcher;
   private readonly ready: Promise<void>;
 
   constructor(options: PostgresStoreOptions) {
@@ -109,6 +111,7 @@ export class PostgresStore implements SharedStore {
     });
     // An idle connection dropped by the server (a restart) must not take the process down.
     this.pool.on('error', (error) => (options.onError ?? (() => {}))(error));
+    this.appends = new AppendBatcher(this.pool);
     this.budgetMs = options.searchTimeoutMs ?? 1_000;
     this.maxResultBytes = options.maxResultBytes ?? MiB;
     this.ready = this.withClient((client) => migrate(client, this.schema));
@@ -158,37 +161,7 @@ export class PostgresStore implements SharedStore {
   }
 
   async append(name: RoomName, records: StoredRecord[], limits?: RoomLimits): Promise<AppendResult[]> {
-    const room = await this.roomId(name);
-    const sql = 'SELECT * FROM append_records($1, $2, $3, $4, $5, $6, $7, $8, $9)';
-    const { rows } = await this.pool.query<{ o_pos: number; o_id: number; o_stored: boolean; o_prev: number; o_existing: string | null; o_over: boolean }>(sql, [
-      room,
-      records.map((r) => r.client_id),
-      records.map((r) => r.cid),
-      records.map((r) => r.created),
-      records.map((r) => r.username),
-      records.map((r) => r.user_id ?? null),
-      records.map((r) => r.dataJson ?? JSON.stringify(r.data)),
-      limits?.records ?? Number.MAX_SAFE_INTEGER,
-      limits?.bytes ?? Number.MAX_SAFE_INTEGER,
-    ]);
-    // Each stored record's predecessor: the room's last record before the batch, then each other.
-    let prev = rows[0]?.o_prev ?? 0;
-    return rows.map((row): AppendResult => {
-      if (row.o_stored) {
-        const result = { stored: true as const, id: row.o_id, prev };
-        prev = row.o_id;
-        return result;
-      }
-      if (row.o_existing !== null) {
-        const existing = JSON.parse(row.o_existing) as VidgetRecord;
-        return { stored: false, existing };
-      }
-      if (row.o_over) return { stored: false, overQuota: true };
-      // The same (client, cid) twice in one batch: the first one is the record.
-      const first = rows.find((r) => r.o_stored && records[r.o_pos - 1]!.cid === records[row.o_pos - 1]!.cid && records[r.o_pos - 1]!.client_id === records[row.o_pos - 1]!.client_id)!;
-      const r = records[first.o_pos - 1]!;
-      return { stored: false, existing: { id: first.o_id, client_id: r.client_id, created: r.created, username: r.username, data: r.data } };
-    });
+    return this.appends.append(await this.roomId(name), records, limits);
   }
 
   async lookup(name: RoomName, clientId: string, cid: string): Promise<VidgetRecord | undefined> {
