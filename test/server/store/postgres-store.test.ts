@@ -201,3 +201,44 @@ describe('PostgresStore group counts', { skip: missing ?? false }, () => {
     await same('proj/poll', 'answered by the scan again');
   });
 });
+
+describe('PostgresStore appends of one turn', { skip: missing ?? false }, () => {
+  const schema = freshSchema();
+  let store: PostgresStore;
+  before(async () => {
+    store = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    await store.open();
+  });
+  after(async () => {
+    await store.close();
+    await dropSchema(schema);
+  });
+
+  test('appends to several rooms in one turn (one statement) each get their own results: ids in order per room, repeats, quota', async () => {
+    const rec = (cid: string, n: number): StoredRecord => ({ id: 0, client_id: 'c', cid, created: n, username: null, data: { n } });
+    for (const room of ['turn/b', 'turn/a', 'turn/c']) await store.openRoom(room);
+    await store.append('turn/a', [rec('a0', 0)]);
+    // Made in one turn: room b, then a twice (its second call repeats a0 and a1), then c at its quota.
+    const [b, a1, a2, c] = await Promise.all([
+      store.append('turn/b', [rec('b1', 1), rec('b2', 2)]),
+      store.append('turn/a', [rec('a1', 1), rec('a0', 9)]),
+      store.append('turn/a', [rec('a1', 1), rec('a2', 2)]),
+      store.append('turn/c', [rec('c1', 1), rec('c2', 2)], { records: 1, bytes: Number.MAX_SAFE_INTEGER }),
+    ]);
+    assert.deepEqual(
+      b.map((r) => r.stored && [r.id, r.prev]),
+      [
+        [1, 0],
+        [2, 1],
+      ],
+    );
+    assert.ok(a1[0]!.stored && a1[0]!.prev === 1, 'a0 was record 1 of room a');
+    assert.deepEqual(!a1[1]!.stored && 'existing' in a1[1]! && a1[1]!.existing.data, { n: 0 }, 'a repeat answers the stored copy');
+    assert.deepEqual(!a2[0]!.stored && 'existing' in a2[0]! && a2[0]!.existing.id, a1[0]!.stored && a1[0]!.id, "the second call sees the first call's record");
+    assert.ok(a2[1]!.stored && a2[1]!.prev === (a1[0]!.stored && a1[0]!.id), 'chained after it');
+    assert.deepEqual(
+      c.map((r) => (r.stored ? 'stored' : 'overQuota' in r ? 'over' : 'repeat')),
+      ['stored', 'over'],
+    );
+  });
+});
