@@ -84,6 +84,7 @@ export interface AttackFigures {
   warmMaxMs: number;
   searches: number;
   timeouts: number;
+  busy: number;
 }
 
 /** What a job reports. */
@@ -335,6 +336,7 @@ async function attack(job: AttackJob): Promise<JobResult> {
     warmMaxMs,
     searches: attackers.reduce((n, x) => n + x.rounds, 0) * worstSearches(0).length,
     timeouts: attackers.reduce((n, x) => n + x.timeouts, 0),
+    busy: attackers.reduce((n, x) => n + x.busy, 0),
   };
 }
 

@@ -331,7 +331,7 @@ out(
   )} | **${fmt(med((r) => r.p99) / med((r) => r.quietP99), 2)}×** |`,
 );
 out(`| slowest ack of the warm-up (index builds hold the write lock), ms | ${fmt(med((r) => r.warmMaxMs))} | | |`);
-out(`| attack searches answered (of which query_timeout) | ${fmt(med((r) => r.searches))} (${fmt(med((r) => r.timeouts))}) | | |`);
+out(`| attack searches answered (of which query_timeout; unavailable: every worker busy) | ${fmt(med((r) => r.searches))} (${fmt(med((r) => r.timeouts))}; ${fmt(med((r) => r.busy))}) | | |`);
 
 // Several nodes (issue 12): PostgreSQL and Redis, when this machine has them.
 const servicesReason = await (async () => {

@@ -24,8 +24,10 @@ export const attackRecord = (n: number) => ({ text: `message ${n} ${'x'.repeat(2
 export class SearchAttacker {
   /** Full rounds of every pattern answered. */
   rounds = 0;
-  /** Answers that were `query_timeout`. */
+  /** Answers that were `query_timeout` (ran past the budget). */
   timeouts = 0;
+  /** Answers that were `unavailable` (waited the whole budget for a worker: every one was busy). */
+  busy = 0;
   private state: 'running' | 'paused' | 'stopped' = 'running';
   private wake: (() => void) | undefined;
   private parked: (() => void) | undefined;
@@ -82,6 +84,7 @@ export class SearchAttacker {
         if (this.stopped) break;
         const kind = await this.search(ws, `a${n}q${i}`, query);
         if (kind === 'query_timeout') this.timeouts++;
+        else if (kind === 'unavailable') this.busy++;
         else if (kind !== 'result') throw new Error(`attack search answered ${kind}`);
       }
       this.rounds++;

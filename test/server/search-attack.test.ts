@@ -83,7 +83,7 @@ test(`the search-freeze attack (4 connections, ${RECORDS.toLocaleString('en-US')
 
   const [quietP99, attackP99] = [percentile(quiet, 0.99), percentile(attacked, 0.99)];
   const searches = attackers.reduce((n, a) => n + a.rounds, 0) * worstSearches(0).length;
-  const figures = `without attack p50/p99 ${percentile(quiet, 0.5).toFixed(2)}/${quietP99.toFixed(2)} ms; under attack ${percentile(attacked, 0.5).toFixed(2)}/${attackP99.toFixed(2)} ms (${(attackP99 / quietP99).toFixed(2)}×); ${searches} attack searches (${attackers.reduce((n, a) => n + a.timeouts, 0)} query_timeout); ${indexes} auto-indexes earned`;
+  const figures = `without attack p50/p99 ${percentile(quiet, 0.5).toFixed(2)}/${quietP99.toFixed(2)} ms; under attack ${percentile(attacked, 0.5).toFixed(2)}/${attackP99.toFixed(2)} ms (${(attackP99 / quietP99).toFixed(2)}×); ${searches} attack searches (${attackers.reduce((n, a) => n + a.timeouts, 0)} query_timeout, ${attackers.reduce((n, a) => n + a.busy, 0)} unavailable); ${indexes} auto-indexes earned`;
   console.log(`search attack: ${figures}`);
   assert.ok(
     attackers.every((a) => a.rounds >= 4),
