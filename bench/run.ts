@@ -1,4 +1,4 @@
-// `npm run bench` (about 18 minutes) / `npm run bench -- --quick` (under one).
+// `npm run bench` (about 25 minutes) / `npm run bench -- --quick` (under one).
 // Every figure is printed beside bare ws measured in the same run, as a ratio. Each system under
 // test runs alone in a child process pinned to core 0 (taskset), and its clients in another
 // pinned to core 1, so the clients never take the server's core; server CPU is the server
