@@ -57,6 +57,7 @@ export class AutoIndexPolicy {
   readonly now: () => number;
   private readonly candidates = new Map<string, Tracked>();
   private readonly indexes = new Map<string, Tracked>();
+  private lastSweep: number;
 
   constructor(options: AutoIndexOptions = {}) {
     this.searches = options.searches ?? 3;
@@ -66,6 +67,7 @@ export class AutoIndexPolicy {
     this.total = options.total ?? 32;
     this.idleMs = options.idleMs ?? 24 * 3_600_000;
     this.now = options.now ?? Date.now;
+    this.lastSweep = this.now();
   }
 
   /** Indexes found in the file at start-up: their idle time counts from now. */
@@ -114,6 +116,14 @@ export class AutoIndexPolicy {
     const names = [...this.indexes].filter(([, index]) => index.lastUsed < cutoff).map(([name]) => name);
     for (const name of names) this.indexes.delete(name);
     return names;
+  }
+
+  /** {@link idle}, at most once per quarter of `idleMs` (and per minute); nothing in between. Called after every search. */
+  sweep(): string[] {
+    const now = this.now();
+    if (now - this.lastSweep < Math.min(this.idleMs / 4, 60_000)) return [];
+    this.lastSweep = now;
+    return this.idle();
   }
 
   private hit(tracked: Tracked, now: number): void {

@@ -38,7 +38,6 @@ export class AutoIndexer {
   private building = false;
   /** The next build may start at this time (performance.now()). */
   private notBefore = 0;
-  private lastSweep: number;
 
   constructor(
     private readonly policy: AutoIndexPolicy,
@@ -46,9 +45,7 @@ export class AutoIndexer {
     /** After a build of d ms the next waits gap × d. */
     private readonly gap: number,
     private readonly dialect: IndexDialect = SQLITE,
-  ) {
-    this.lastSweep = policy.now();
-  }
+  ) {}
 
   /** Takes over the indexes found in the file: ours are kept (their idle time starts now), legacy ones dropped. */
   adopt(indexes: Array<{ name: string; project: string | undefined }>): void {
@@ -67,7 +64,7 @@ export class AutoIndexer {
       if (build && !sql) this.policy.abandon(build);
       else if (build && sql) this.build(build, sql, drop, this.dialect.afterBuild?.(wanted.get(build)!) ?? []);
     }
-    this.sweep();
+    for (const name of this.policy.sweep()) this.enqueue(this.dialect.drop(name));
   }
 
   /** Waits for the statement in progress (and those queued) to finish. */
@@ -95,13 +92,6 @@ export class AutoIndexer {
       .finally(() => {
         this.building = false;
       });
-  }
-
-  private sweep(): void {
-    const now = this.policy.now();
-    if (now - this.lastSweep < Math.min(this.policy.idleMs / 4, 60_000)) return;
-    this.lastSweep = now;
-    for (const name of this.policy.idle()) this.enqueue(this.dialect.drop(name));
   }
 
   private enqueue(sql: string): void {

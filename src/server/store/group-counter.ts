@@ -30,7 +30,6 @@ export class GroupCounter {
   private readonly startTimeoutMs: number;
   private readonly refused = new Set<string>();
   private work: Promise<void> = Promise.resolve();
-  private lastSweep: number;
 
   constructor(
     private readonly run: RunCount,
@@ -39,7 +38,6 @@ export class GroupCounter {
     this.policy = new AutoIndexPolicy({ slowMs: 50, perProject: 4, total: 32, ...options });
     this.maxGroups = options.maxGroups ?? 1_000;
     this.startTimeoutMs = options.startTimeoutMs ?? 5_000;
-    this.lastSweep = this.policy.now();
   }
 
   /** The path a query's groups can be read from counts by (an unfiltered groupBy on a `data` field), or undefined. */
@@ -66,7 +64,7 @@ export class GroupCounter {
       if (drop) this.enqueue(this.stop(drop));
       if (build) this.enqueue(this.start(build));
     }
-    this.sweep();
+    for (const idle of this.policy.sweep()) this.enqueue(this.stop(idle));
   }
 
   /** Waits for the counts being started or stopped. */
@@ -91,13 +89,6 @@ export class GroupCounter {
   private stop(name: string): () => Promise<void> {
     const [, roomId, path] = NAME.exec(name)!;
     return () => this.run('SELECT uncount_groups($1, $2)', [Number(roomId), path]).then(() => undefined);
-  }
-
-  private sweep(): void {
-    const now = this.policy.now();
-    if (now - this.lastSweep < Math.min(this.policy.idleMs / 4, 60_000)) return;
-    this.lastSweep = now;
-    for (const name of this.policy.idle()) this.enqueue(this.stop(name));
   }
 
   private enqueue(step: () => Promise<void>): void {

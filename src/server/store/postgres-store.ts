@@ -28,8 +28,8 @@ export interface PostgresStoreOptions {
   autoIndex?: boolean | AutoIndexOptions;
   /**
    * Per-room counts of a `data` field's values, for slow, repeated unfiltered `groupBy` searches
-   * on it (a poll's totals): kept by every append and delete, read instead of the room; `false`
-   * for none. Default on.
+   * on it (totals over every record; not `latestPerClient`): kept by every append and delete,
+   * read instead of the room; `false` for none. Default on.
    */
   groupCounts?: boolean | GroupCountOptions;
   /** Called with errors of idle pool connections (PostgreSQL restarted): logged, never thrown. */
